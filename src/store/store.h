@@ -1,0 +1,204 @@
+// The mail store API: users' mailboxes, messages, UIDs, flags, keywords,
+// MODSEQ and a change feed. Knows nothing of IMAP, POP3 or LMTP.
+//
+// Every call here may block on disk (SQLite, file I/O, fsync): protocol
+// sessions call them from worker threads, never from the event loop.
+// All classes are thread-safe; a UserStore serialises its own writes.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loft::store {
+
+// System flags as a bitmask. \Recent is session state, not stored.
+enum Flag : uint32_t {
+  kSeen = 1u << 0,
+  kAnswered = 1u << 1,
+  kFlagged = 1u << 2,
+  kDeleted = 1u << 3,
+  kDraft = 1u << 4,
+};
+
+// Errors the protocols map to their own answers.
+enum class ErrorCode {
+  kNotFound,        // no such user / mailbox / message
+  kAlreadyExists,   // mailbox exists
+  kInvalidName,     // mailbox name not acceptable
+  kNotPermitted,    // e.g. deleting INBOX
+  kTooLarge,        // message above the configured limit
+  kTemporary,       // disk full, I/O error, lock timeout: try again later
+};
+
+class StoreError : public std::runtime_error {
+ public:
+  StoreError(ErrorCode code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  ErrorCode code() const { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+struct MessageInfo {
+  uint32_t uid = 0;
+  uint64_t size = 0;            // octets as served (CRLF line ends)
+  int64_t internal_date = 0;    // seconds since the epoch
+  int32_t internal_tz = 0;      // zone of INTERNALDATE, minutes east of UTC
+  uint32_t flags = 0;           // Flag bits
+  std::vector<std::string> keywords;
+  uint64_t modseq = 0;
+};
+
+struct MailboxInfo {
+  std::string name;             // UTF-8, hierarchy separator '/'; "INBOX" for the inbox
+  std::string special_use;      // "\\Sent", "\\Trash", ... or empty
+  bool subscribed = false;
+};
+
+struct MailboxStatus {
+  uint32_t uidvalidity = 0;
+  uint32_t uidnext = 0;
+  uint32_t messages = 0;
+  uint32_t unseen = 0;           // messages without \Seen
+  uint32_t deleted = 0;          // messages with \Deleted
+  uint64_t highest_modseq = 0;
+  uint64_t size = 0;             // sum of message sizes
+};
+
+// What changed in a mailbox since a MODSEQ: enough for a session to update
+// its view and tell its client (EXISTS, EXPUNGE/VANISHED, FETCH FLAGS).
+struct MailboxChanges {
+  uint64_t highest_modseq = 0;
+  std::vector<MessageInfo> added_or_changed;  // UID order; new or flags changed
+  std::vector<uint32_t> expunged;             // UIDs, ascending
+};
+
+// An open message body: a file descriptor positioned nowhere in particular
+// (use pread) and its size. Closing is RAII.
+class MessageFile {
+ public:
+  MessageFile() = default;
+  MessageFile(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  MessageFile(MessageFile&& o) noexcept : fd_(o.fd_), size_(o.size_) { o.fd_ = -1; }
+  MessageFile& operator=(MessageFile&& o) noexcept;
+  MessageFile(const MessageFile&) = delete;
+  MessageFile& operator=(const MessageFile&) = delete;
+  ~MessageFile();
+  int fd() const { return fd_; }
+  uint64_t size() const { return size_; }
+  // Reads up to len bytes at offset; returns fewer only at the end.
+  std::string read(uint64_t offset, size_t len) const;
+
+ private:
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
+// A new message to store. The content pieces are concatenated (a protocol
+// may prepend trace headers to the received data); the store normalises bare
+// LF to CRLF before writing.
+struct NewMessage {
+  std::vector<std::string_view> pieces;
+  uint32_t flags = 0;
+  std::vector<std::string> keywords;
+  std::optional<int64_t> internal_date;   // default: now
+  int32_t internal_tz = 0;
+};
+
+// Change feed subscription: the callback runs on the committing thread, so
+// it must only hand off (post to an event loop), never do work.
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+};
+
+// One user's mail. Obtained from Store::user().
+class UserStore {
+ public:
+  virtual ~UserStore() = default;
+  virtual const std::string& user() const = 0;
+
+  // Mailboxes. Names are UTF-8 with '/' as the hierarchy separator; "INBOX"
+  // (any case) is the inbox and always exists.
+  virtual std::vector<MailboxInfo> list_mailboxes() = 0;
+  virtual bool mailbox_exists(std::string_view name) = 0;
+  virtual void create_mailbox(std::string_view name, std::string_view special_use = {}) = 0;
+  virtual void delete_mailbox(std::string_view name) = 0;
+  virtual void rename_mailbox(std::string_view from, std::string_view to) = 0;
+  virtual void set_subscribed(std::string_view name, bool subscribed) = 0;
+  virtual MailboxStatus status(std::string_view mailbox) = 0;
+
+  // Messages, in UID order (the sequence order of a fresh session).
+  virtual std::vector<MessageInfo> list_messages(std::string_view mailbox) = 0;
+  virtual MessageFile open_message(std::string_view mailbox, uint32_t uid) = 0;
+
+  // Durable when it returns: file and directory fsync'ed, index committed.
+  // Returns the new UID.
+  virtual uint32_t append(std::string_view mailbox, const NewMessage& msg) = 0;
+
+  // Flag changes; returns the messages as they are after the change (only
+  // those that exist). mode: +1 add, -1 remove, 0 replace.
+  virtual std::vector<MessageInfo> store_flags(std::string_view mailbox, std::span<const uint32_t> uids,
+                                               int mode, uint32_t flags,
+                                               std::span<const std::string> keywords) = 0;
+
+  // Removes the messages with these UIDs (atomically: all or none); files
+  // are unlinked after the index commit. Returns the UIDs actually removed.
+  virtual std::vector<uint32_t> expunge(std::string_view mailbox, std::span<const uint32_t> uids) = 0;
+
+  // Copies messages into another mailbox (all or nothing); returns the new
+  // UIDs in the order of `uids`.
+  virtual std::vector<uint32_t> copy(std::string_view from, std::span<const uint32_t> uids,
+                                     std::string_view to) = 0;
+
+  virtual MailboxChanges changes_since(std::string_view mailbox, uint64_t modseq) = 0;
+
+  // Picks up messages that other tools dropped into a mailbox's new/.
+  // Returns how many were taken in.
+  virtual size_t scan_new(std::string_view mailbox) = 0;
+
+  // Called (on the committing thread) with the mailbox name after every
+  // committed change to it, including changes announced by other processes
+  // through Store::notify_external().
+  virtual std::unique_ptr<Subscription> subscribe(std::function<void(const std::string& mailbox)> cb) = 0;
+};
+
+// The whole store: all users' mail under one data directory.
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Opens (creating on first use) the mail of a user. The caller has
+  // already checked that the user exists. Cached: the same object for
+  // the same user while anyone holds it.
+  virtual std::shared_ptr<UserStore> user(const std::string& name) = 0;
+  // Removes a user's mail entirely (loft user del).
+  virtual void remove_user(const std::string& name) = 0;
+  // Another process changed this user's mailbox: tell subscribers. The
+  // serving process calls this when a datagram "<user>\n<mailbox>" arrives on
+  // MaildirOptions::notify_socket.
+  virtual void notify_external(const std::string& user, const std::string& mailbox) = 0;
+};
+
+struct MaildirOptions {
+  std::filesystem::path root;       // e.g. <data>/mail
+  uint64_t max_message_size = 64ull << 20;
+  bool fsync = true;                // off only for tests that measure nothing durable
+  // Unix datagram socket that a serving process listens on; every writer
+  // sends "<user>\n<mailbox>" there after each commit (best effort, never
+  // blocking; a missing socket is ignored) so the server can notify sessions
+  // of changes made by other processes (loft deliver).
+  std::filesystem::path notify_socket;
+};
+
+// The embedded default backend: Maildir++ files plus an SQLite index per user.
+std::unique_ptr<Store> open_maildir_store(const MaildirOptions& opts);
+
+}  // namespace loft::store
