@@ -1,0 +1,42 @@
+// The `loft` subcommands. Each returns the process exit status.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/config.h"
+
+namespace loft::cli {
+
+// Where the configuration comes from: --config and --data as given.
+struct Source {
+  std::optional<std::filesystem::path> config_file;
+  std::optional<std::filesystem::path> data_dir;
+  // Loads the file (if any) and applies --data; throws ConfigError.
+  Config load() const;
+};
+
+struct ServeArgs {
+  Source source;
+  std::vector<Listener> listeners;  // from --imap etc.; replace the configured set when non-empty
+  std::optional<std::filesystem::path> tls_cert, tls_key;
+};
+int run_serve(const ServeArgs& args);
+
+int run_user_add(const Source& src, const std::string& name);
+int run_user_passwd(const Source& src, const std::string& name);
+int run_user_del(const Source& src, const std::string& name);
+int run_user_list(const Source& src);
+int run_user_import(const Source& src, const std::filesystem::path& file);
+
+struct DeliverArgs {
+  Source source;
+  std::string user;
+  std::string mailbox;  // empty: INBOX
+  std::string from;     // envelope sender for Return-Path; empty: $SENDER or MAILER-DAEMON
+};
+int run_deliver(const DeliverArgs& args);
+
+}  // namespace loft::cli

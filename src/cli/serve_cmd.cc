@@ -1,0 +1,169 @@
+// loft serve: wires configuration, store, authentication and the protocol
+// sessions to the network layer, then serves until SIGTERM.
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "auth/auth.h"
+#include "cli/commands.h"
+#include "cli/privileges.h"
+#include "cli/sysexits.h"
+#include "lmtp/lmtp.h"
+#include "net/server.h"
+#include "net/tls.h"
+#include "pop3/pop3.h"
+#include "store/store.h"
+
+namespace loft::cli {
+namespace {
+
+Config effective_config(const ServeArgs& args) {
+  Config c = args.source.load();
+  if (!args.listeners.empty()) c.listeners = args.listeners;
+  if (args.tls_cert.has_value() != args.tls_key.has_value())
+    throw ConfigError("--tls-cert and --tls-key must be given together");
+  if (args.tls_cert) {
+    c.tls_cert = *args.tls_cert;
+    c.tls_key = *args.tls_key;
+  }
+  for (auto& l : c.listeners) net::parse_address(l.address);  // validates, throws invalid_argument
+  return c;
+}
+
+pop3::Options pop3_options(const Config& c) {
+  pop3::Options o;
+  o.hostname = c.hostname;
+  o.plaintext_on_loopback = c.plaintext_on_loopback;
+  o.plaintext_without_tls = c.plaintext_without_tls;
+  o.apop = c.apop;
+  o.login_timeout = std::chrono::seconds(c.login_timeout);
+  o.idle_timeout = std::chrono::seconds(c.pop3_idle_timeout);
+  return o;
+}
+
+lmtp::Options lmtp_options(const Config& c) {
+  lmtp::Options o;
+  o.hostname = c.hostname;
+  o.max_message_size = c.max_message_size;
+  o.idle_timeout = std::chrono::seconds(c.lmtp_idle_timeout);
+  return o;
+}
+
+net::Limits limits(const Config& c) {
+  return net::Limits{c.max_connections, c.max_connections_per_ip};
+}
+
+void set_log_level(const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); }
+
+std::shared_ptr<net::TlsContext> load_tls(const Config& c) {
+  if (c.self_signed()) net::ensure_self_signed(c.cert_path(), c.key_path(), c.hostname);
+  return net::TlsContext::load(c.cert_path(), c.key_path());
+}
+
+}  // namespace
+
+int run_serve(const ServeArgs& args) {
+  Config config;
+  try {
+    config = effective_config(args);
+  } catch (const std::exception& e) {
+    std::cerr << "loft: " << e.what() << "\n";
+    return kExitConfig;
+  }
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  set_log_level(config.log_level);
+  // Before any thread exists, so that only the loop sees the signals.
+  net::Server::block_signals();
+
+  try {
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    if (ec) throw std::runtime_error("cannot create data directory " + config.data_dir.string() + ": " + ec.message());
+    chmod(config.data_dir.c_str(), 0700);
+    config.data_dir = std::filesystem::canonical(config.data_dir);
+
+    // Root is needed only to bind low ports and to read a root-only key: do
+    // that, drop privileges, and only then open the user database and the
+    // store, so that every file Loft creates belongs to the unprivileged user.
+    net::Server server(config.worker_threads);
+    std::shared_ptr<net::TlsContext> tls;
+    if (!config.self_signed()) tls = load_tls(config);
+    server.set_limits(limits(config));
+
+    std::unique_ptr<auth::UserDb> users;
+    std::unique_ptr<store::Store> store;
+    auth::Throttle throttle;
+    pop3::MaildropLocks locks;
+    std::optional<pop3::Context> pop3_ctx;
+    std::optional<lmtp::Context> lmtp_ctx;
+    for (auto& l : config.listeners) {
+      net::ListenerSpec spec;
+      spec.name = l.protocol;
+      spec.address = l.address;
+      spec.implicit_tls = l.protocol == "pop3s" || l.protocol == "imaps";
+      if (l.protocol == "pop3" || l.protocol == "pop3s") {
+        spec.factory = [&pop3_ctx](net::SessionHost& h) { return pop3::make_session(*pop3_ctx, h); };
+      } else if (l.protocol == "lmtp") {
+        spec.factory = [&lmtp_ctx](net::SessionHost& h) { return lmtp::make_session(*lmtp_ctx, h); };
+      } else {
+        spdlog::warn("{} listener {} not started: IMAP is not implemented yet", l.protocol, l.address);
+        continue;
+      }
+      server.listen(std::move(spec));
+    }
+    // Changes made by other processes (loft deliver) reach sessions here.
+    server.watch_datagrams(config.notify_socket(), [&](std::string_view d) {
+      auto nl = d.find('\n');
+      if (nl == std::string_view::npos || !store) return;
+      std::string user(d.substr(0, nl)), mailbox(d.substr(nl + 1));
+      server.workers().submit([&store, user, mailbox] { store->notify_external(user, mailbox); });
+    });
+
+    drop_privileges(config.run_as, config.data_dir);
+
+    if (!tls) tls = load_tls(config);
+    server.set_tls(tls);
+    users = auth::UserDb::open(config.users_db());
+    store::MaildirOptions store_opts;
+    store_opts.root = config.mail_root();
+    // LMTP adds its trace headers on top of the DATA limit.
+    store_opts.max_message_size = config.max_message_size + 64 * 1024;
+    store_opts.fsync = config.fsync;
+    store_opts.notify_socket = config.notify_socket();
+    store = store::open_maildir_store(store_opts);
+    pop3_ctx.emplace(pop3::Context{*store, *users, throttle, locks, pop3_options(config)});
+    lmtp_ctx.emplace(lmtp::Context{*store, *users, lmtp_options(config)});
+    spdlog::info("Loft serving from {}", config.data_dir.string());
+
+    server.run([&] {
+      try {
+        Config fresh = effective_config(args);
+        fresh.data_dir = config.data_dir;  // the store stays where it is
+        set_log_level(fresh.log_level);
+        pop3_ctx->options = pop3_options(fresh);
+        lmtp_ctx->options = lmtp_options(fresh);
+        server.set_limits(limits(fresh));
+        server.set_tls(load_tls(fresh));
+        if (fresh.listeners.size() != config.listeners.size())
+          spdlog::warn("listener changes take effect at the next restart");
+        config = fresh;
+        spdlog::info("configuration and certificates reloaded");
+      } catch (const std::exception& e) {
+        spdlog::error("reload failed, keeping the running configuration: {}", e.what());
+      }
+    });
+    spdlog::info("Loft stopped");
+    return kExitOk;
+  } catch (const ConfigError& e) {
+    std::cerr << "loft: " << e.what() << "\n";
+    return kExitConfig;
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return kExitSoftware;
+  }
+}
+
+}  // namespace loft::cli
