@@ -61,6 +61,8 @@ class UserDb {
 
   virtual void add(std::string_view name, std::string_view password) = 0;       // throws if exists/invalid
   virtual void set_password(std::string_view name, std::string_view password) = 0;  // throws if missing
+  // (add/set_password also throw std::invalid_argument for an empty password
+  // or one containing NUL; set_password and import clear the APOP secret.)
   virtual void remove(std::string_view name) = 0;                               // throws if missing
   virtual void set_apop_secret(std::string_view name, std::optional<std::string_view> secret) = 0;
   virtual std::vector<std::string> list() = 0;

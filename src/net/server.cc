@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -178,6 +179,9 @@ void Server::watch_datagrams(const std::filesystem::path& path, std::function<vo
     ::close(fd);
     throw std::runtime_error("cannot bind " + path.string() + ": " + strerror(e));
   }
+  // Writers are other processes of the data directory's owner; the
+  // directory (0700) already keeps everyone else out.
+  chmod(path.c_str(), 0666);
   dgram_fd_ = fd;
   dgram_path_ = path;
   loop_.add(fd, EPOLLIN, [this, fn = std::move(fn)](uint32_t) {
