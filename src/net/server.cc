@@ -238,36 +238,43 @@ void Server::begin_shutdown() {
   }
   // Let work in flight (deliveries being fsync'ed, POP3 QUIT updates) finish
   // and its replies be written, then close everything.
-  auto deadline = EventLoop::Clock::now() + std::chrono::seconds(30);
-  auto check = std::make_shared<std::function<void()>>();
-  *check = [this, deadline, check] {
-    if (workers_.busy() > 0 && EventLoop::Clock::now() < deadline) {
-      loop_.add_timer(std::chrono::milliseconds(20), *check);
+  shutdown_deadline_ = EventLoop::Clock::now() + std::chrono::seconds(30);
+  shutdown_step();
+}
+
+// Shutdown, step by step on timers: wait for the workers (up to 30 s),
+// give the last `done` callbacks one loop turn, close every connection once
+// its output is flushed, and abort what is still open after two seconds.
+void Server::shutdown_step() {
+  auto now = EventLoop::Clock::now();
+  switch (shutdown_phase_) {
+    case ShutdownPhase::kDrainWork:
+      if (workers_.busy() > 0 && now < shutdown_deadline_) break;
+      shutdown_phase_ = ShutdownPhase::kCloseConnections;
+      loop_.post([this] { shutdown_step(); });
+      return;
+    case ShutdownPhase::kCloseConnections: {
+      std::vector<std::shared_ptr<Connection>> all;
+      for (auto& [_, c] : connections_) all.push_back(c);
+      for (auto& c : all) c->close();
+      shutdown_phase_ = ShutdownPhase::kWaitClosed;
+      shutdown_deadline_ = now + std::chrono::seconds(2);
+      break;
+    }
+    case ShutdownPhase::kWaitClosed: {
+      if (!connections_.empty() && now < shutdown_deadline_) break;
+      std::vector<std::shared_ptr<Connection>> rest;
+      for (auto& [_, c] : connections_) rest.push_back(c);
+      for (auto& c : rest) c->abort();
+      shutdown_phase_ = ShutdownPhase::kDone;
+      // Let the connections' deferred bookkeeping run before stopping.
+      loop_.post([this] { loop_.stop(); });
       return;
     }
-    // One more turn so that `done` callbacks posted by the last jobs run,
-    // then close every connection once its output is flushed (abort what
-    // is still stuck after two seconds).
-    loop_.post([this, check] {
-      *check = nullptr;  // break the self-reference
-      for (auto& [_, c] : connections_) c->close();
-      auto give_up = EventLoop::Clock::now() + std::chrono::seconds(2);
-      auto wait = std::make_shared<std::function<void()>>();
-      *wait = [this, give_up, wait] {
-        if (!connections_.empty() && EventLoop::Clock::now() < give_up) {
-          loop_.add_timer(std::chrono::milliseconds(20), *wait);
-          return;
-        }
-        std::vector<std::shared_ptr<Connection>> rest;
-        for (auto& [_, c] : connections_) rest.push_back(c);
-        for (auto& c : rest) c->abort();
-        *wait = nullptr;
-        loop_.post([this] { loop_.stop(); });
-      };
-      (*wait)();
-    });
-  };
-  (*check)();
+    case ShutdownPhase::kDone:
+      return;
+  }
+  loop_.add_timer(std::chrono::milliseconds(20), [this] { shutdown_step(); });
 }
 
 }  // namespace loft::net

@@ -62,6 +62,7 @@ class Server {
   };
   void accept_ready(Listener& l);
   void begin_shutdown();
+  void shutdown_step();
 
   EventLoop loop_;
   WorkerPool workers_;
@@ -73,6 +74,9 @@ class Server {
   int dgram_fd_ = -1;
   std::filesystem::path dgram_path_;
   bool shutting_down_ = false;
+  enum class ShutdownPhase { kDrainWork, kCloseConnections, kWaitClosed, kDone };
+  ShutdownPhase shutdown_phase_ = ShutdownPhase::kDrainWork;
+  EventLoop::Clock::time_point shutdown_deadline_{};
 };
 
 }  // namespace loft::net
