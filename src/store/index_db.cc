@@ -1,0 +1,477 @@
+#include "store/index_db.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <thread>
+#include <unordered_map>
+
+namespace loft::store::internal {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+constexpr int kBusyTimeoutMs = 10000;
+
+// Messages reference their mailbox and keywords their message with ON
+// DELETE CASCADE, so deleting a mailbox row drops everything it held.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE mailboxes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  dir TEXT NOT NULL UNIQUE,
+  uidvalidity INTEGER NOT NULL,
+  uidnext INTEGER NOT NULL,
+  highest_modseq INTEGER NOT NULL,
+  special_use TEXT NOT NULL DEFAULT '',
+  subscribed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  file TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  internal_date INTEGER NOT NULL,
+  internal_tz INTEGER NOT NULL,
+  flags INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  UNIQUE (mailbox_id, uid)
+);
+CREATE INDEX messages_by_modseq ON messages (mailbox_id, modseq);
+CREATE TABLE keywords (
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  keyword TEXT NOT NULL COLLATE NOCASE,
+  PRIMARY KEY (message_id, keyword)
+);
+CREATE TABLE expunged (
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  PRIMARY KEY (mailbox_id, uid)
+);
+CREATE INDEX expunged_by_modseq ON expunged (mailbox_id, modseq);
+CREATE TABLE pending_removals (dir TEXT PRIMARY KEY);
+CREATE TABLE new_imports (
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  PRIMARY KEY (mailbox_id, name)
+);
+)sql";
+
+[[noreturn]] void fail(sqlite3* db, const std::string& what) {
+  throw StoreError(ErrorCode::kTemporary,
+                   "index: " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+void check(sqlite3* db, int rc, const char* what) {
+  if (rc != SQLITE_OK) fail(db, what);
+}
+
+}  // namespace
+
+Stmt::~Stmt() {
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+}
+
+Stmt& Stmt::bind(int i, int64_t v) {
+  check(sqlite3_db_handle(s_), sqlite3_bind_int64(s_, i, v), "bind");
+  return *this;
+}
+
+Stmt& Stmt::bind(int i, std::string_view v) {
+  check(sqlite3_db_handle(s_), sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+        "bind");
+  return *this;
+}
+
+bool Stmt::step() {
+  int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  fail(sqlite3_db_handle(s_), sqlite3_sql(s_));
+}
+
+void Stmt::run() {
+  while (step()) {
+  }
+}
+
+int64_t Stmt::int64(int col) const { return sqlite3_column_int64(s_, col); }
+
+std::string Stmt::text(int col) const {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+  int n = sqlite3_column_bytes(s_, col);
+  return p ? std::string(p, static_cast<size_t>(n)) : std::string();
+}
+
+IndexDb::IndexDb(const std::filesystem::path& path, bool fsync) {
+  int rc = sqlite3_open_v2(path.c_str(), &db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StoreError(ErrorCode::kTemporary, "index: open " + path.string() + ": " + msg);
+  }
+  try {
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    sqlite3_extended_result_codes(db_, 0);
+    exec(fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+    // Switching to WAL needs a moment of exclusive access, which the busy
+    // handler does not always cover: retry for as long as the busy timeout.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+    while (true) {
+      rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+      if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+      if (std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    check(db_, rc, "journal_mode");
+    exec("PRAGMA foreign_keys=ON");
+    create_schema();
+  } catch (...) {
+    for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+IndexDb::~IndexDb() {
+  for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+  sqlite3_close(db_);
+}
+
+void IndexDb::exec(const char* sql) { check(db_, sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), sql); }
+
+Stmt IndexDb::prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return Stmt(it->second);
+  sqlite3_stmt* s = nullptr;
+  check(db_, sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr), sql);
+  cache_.emplace(sql, s);
+  return Stmt(s);
+}
+
+void IndexDb::create_schema() {
+  auto schema_exists = [this] {
+    return prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").step();
+  };
+  // The common case (an existing index) needs no write lock.
+  if (!schema_exists()) {
+    begin_write();
+    try {
+      if (!schema_exists()) {  // another process may have been first
+        exec(kSchema);
+        prepare("INSERT INTO schema_version (version) VALUES (?)").bind(1, kSchemaVersion).run();
+      }
+      commit();
+    } catch (...) {
+      rollback();
+      throw;
+    }
+  }
+  Stmt s = prepare("SELECT MAX(version) FROM schema_version");
+  int64_t v = s.step() ? s.int64(0) : 0;
+  if (v != kSchemaVersion) {
+    throw StoreError(ErrorCode::kTemporary, "index: unsupported schema version " + std::to_string(v));
+  }
+}
+
+void IndexDb::begin_write() {
+  int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+  if (rc == SQLITE_BUSY) throw StoreError(ErrorCode::kTemporary, "index: locked by another writer");
+  check(db_, rc, "BEGIN IMMEDIATE");
+}
+
+void IndexDb::begin_read() { exec("BEGIN"); }
+
+void IndexDb::commit() { exec("COMMIT"); }
+
+void IndexDb::rollback() noexcept {
+  if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+uint32_t IndexDb::next_uidvalidity() {
+  Stmt get = prepare("SELECT value FROM meta WHERE key='last_uidvalidity'");
+  int64_t last = get.step() ? get.int64(0) : 0;
+  int64_t next = std::max<int64_t>(static_cast<int64_t>(std::time(nullptr)), last + 1);
+  if (next > UINT32_MAX) next = UINT32_MAX;  // year 2106; keeps the column in range
+  prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_uidvalidity', ?)").bind(1, next).run();
+  return static_cast<uint32_t>(next);
+}
+
+namespace {
+constexpr const char* kMailboxColumns =
+    "id, name, dir, uidvalidity, uidnext, highest_modseq, special_use, subscribed";
+
+MailboxRow read_mailbox(const Stmt& s) {
+  MailboxRow r;
+  r.id = s.int64(0);
+  r.name = s.text(1);
+  r.dir = s.text(2);
+  r.uidvalidity = static_cast<uint32_t>(s.int64(3));
+  r.uidnext = static_cast<uint32_t>(s.int64(4));
+  r.highest_modseq = static_cast<uint64_t>(s.int64(5));
+  r.special_use = s.text(6);
+  r.subscribed = s.int64(7) != 0;
+  return r;
+}
+}  // namespace
+
+std::optional<MailboxRow> IndexDb::mailbox_by_name(std::string_view name) {
+  static const std::string sql = std::string("SELECT ") + kMailboxColumns + " FROM mailboxes WHERE name=?";
+  Stmt s = prepare(sql.c_str());
+  s.bind(1, name);
+  if (!s.step()) return std::nullopt;
+  return read_mailbox(s);
+}
+
+std::optional<MailboxRow> IndexDb::mailbox_by_id(int64_t id) {
+  static const std::string sql = std::string("SELECT ") + kMailboxColumns + " FROM mailboxes WHERE id=?";
+  Stmt s = prepare(sql.c_str());
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_mailbox(s);
+}
+
+std::vector<MailboxRow> IndexDb::mailboxes() {
+  static const std::string sql =
+      std::string("SELECT ") + kMailboxColumns + " FROM mailboxes ORDER BY name <> 'INBOX', name";
+  Stmt s = prepare(sql.c_str());
+  std::vector<MailboxRow> out;
+  while (s.step()) out.push_back(read_mailbox(s));
+  return out;
+}
+
+bool IndexDb::dir_taken(std::string_view dir) {
+  Stmt s =
+      prepare("SELECT 1 FROM mailboxes WHERE dir=?1 UNION ALL SELECT 1 FROM pending_removals WHERE dir=?1");
+  s.bind(1, dir);
+  return s.step();
+}
+
+int64_t IndexDb::insert_mailbox(const MailboxRow& r) {
+  prepare(
+      "INSERT INTO mailboxes (name, dir, uidvalidity, uidnext, highest_modseq, special_use, subscribed) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, r.name)
+      .bind(2, r.dir)
+      .bind(3, static_cast<int64_t>(r.uidvalidity))
+      .bind(4, static_cast<int64_t>(r.uidnext))
+      .bind(5, static_cast<int64_t>(r.highest_modseq))
+      .bind(6, r.special_use)
+      .bind(7, int64_t{r.subscribed})
+      .run();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void IndexDb::delete_mailbox(int64_t id) { prepare("DELETE FROM mailboxes WHERE id=?").bind(1, id).run(); }
+
+void IndexDb::set_mailbox_name(int64_t id, std::string_view name) {
+  prepare("UPDATE mailboxes SET name=? WHERE id=?").bind(1, name).bind(2, id).run();
+}
+
+void IndexDb::set_subscribed(int64_t id, bool subscribed) {
+  prepare("UPDATE mailboxes SET subscribed=? WHERE id=?").bind(1, int64_t{subscribed}).bind(2, id).run();
+}
+
+void IndexDb::set_counters(int64_t mailbox_id, uint32_t uidnext, uint64_t highest_modseq) {
+  prepare("UPDATE mailboxes SET uidnext=?, highest_modseq=? WHERE id=?")
+      .bind(1, static_cast<int64_t>(uidnext))
+      .bind(2, static_cast<int64_t>(highest_modseq))
+      .bind(3, mailbox_id)
+      .run();
+}
+
+int64_t IndexDb::insert_message(int64_t mailbox_id, const MessageInfo& m, std::string_view file) {
+  prepare(
+      "INSERT INTO messages (mailbox_id, uid, file, size, internal_date, internal_tz, flags, modseq) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, mailbox_id)
+      .bind(2, static_cast<int64_t>(m.uid))
+      .bind(3, file)
+      .bind(4, static_cast<int64_t>(m.size))
+      .bind(5, m.internal_date)
+      .bind(6, int64_t{m.internal_tz})
+      .bind(7, static_cast<int64_t>(m.flags))
+      .bind(8, static_cast<int64_t>(m.modseq))
+      .run();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void IndexDb::add_keywords(int64_t message_id, std::span<const std::string> keywords) {
+  for (const auto& k : keywords) {
+    prepare("INSERT OR IGNORE INTO keywords (message_id, keyword) VALUES (?, ?)")
+        .bind(1, message_id)
+        .bind(2, k)
+        .run();
+  }
+}
+
+void IndexDb::remove_keywords(int64_t message_id, std::span<const std::string> keywords) {
+  for (const auto& k : keywords) {
+    prepare("DELETE FROM keywords WHERE message_id=? AND keyword=?").bind(1, message_id).bind(2, k).run();
+  }
+}
+
+void IndexDb::clear_keywords(int64_t message_id) {
+  prepare("DELETE FROM keywords WHERE message_id=?").bind(1, message_id).run();
+}
+
+void IndexDb::set_flags(int64_t message_id, uint32_t flags, uint64_t modseq) {
+  prepare("UPDATE messages SET flags=?, modseq=? WHERE id=?")
+      .bind(1, static_cast<int64_t>(flags))
+      .bind(2, static_cast<int64_t>(modseq))
+      .bind(3, message_id)
+      .run();
+}
+
+void IndexDb::delete_message(int64_t message_id) {
+  prepare("DELETE FROM messages WHERE id=?").bind(1, message_id).run();
+}
+
+void IndexDb::move_all_messages(int64_t from_mailbox, int64_t to_mailbox) {
+  prepare("UPDATE messages SET mailbox_id=? WHERE mailbox_id=?")
+      .bind(1, to_mailbox)
+      .bind(2, from_mailbox)
+      .run();
+}
+
+namespace {
+MessageRow read_message(const Stmt& s) {
+  MessageRow r;
+  r.id = s.int64(0);
+  r.info.uid = static_cast<uint32_t>(s.int64(1));
+  r.file = s.text(2);
+  r.info.size = static_cast<uint64_t>(s.int64(3));
+  r.info.internal_date = s.int64(4);
+  r.info.internal_tz = static_cast<int32_t>(s.int64(5));
+  r.info.flags = static_cast<uint32_t>(s.int64(6));
+  r.info.modseq = static_cast<uint64_t>(s.int64(7));
+  return r;
+}
+}  // namespace
+
+std::vector<MessageRow> IndexDb::messages(int64_t mailbox_id, uint64_t min_modseq) {
+  std::vector<MessageRow> out;
+  std::unordered_map<int64_t, size_t> by_id;
+  {
+    Stmt s = prepare(
+        "SELECT id, uid, file, size, internal_date, internal_tz, flags, modseq FROM messages "
+        "WHERE mailbox_id=? AND modseq>? ORDER BY uid");
+    s.bind(1, mailbox_id).bind(2, static_cast<int64_t>(min_modseq));
+    while (s.step()) {
+      by_id.emplace(s.int64(0), out.size());
+      out.push_back(read_message(s));
+    }
+  }
+  Stmt k = prepare(
+      "SELECT k.message_id, k.keyword FROM keywords k JOIN messages m ON m.id=k.message_id "
+      "WHERE m.mailbox_id=? AND m.modseq>? ORDER BY k.message_id, k.keyword");
+  k.bind(1, mailbox_id).bind(2, static_cast<int64_t>(min_modseq));
+  while (k.step()) {
+    auto it = by_id.find(k.int64(0));
+    if (it != by_id.end()) out[it->second].info.keywords.push_back(k.text(1));
+  }
+  return out;
+}
+
+std::optional<MessageRow> IndexDb::message(int64_t mailbox_id, uint32_t uid) {
+  std::optional<MessageRow> out;
+  {
+    Stmt s = prepare(
+        "SELECT id, uid, file, size, internal_date, internal_tz, flags, modseq FROM messages "
+        "WHERE mailbox_id=? AND uid=?");
+    s.bind(1, mailbox_id).bind(2, static_cast<int64_t>(uid));
+    if (!s.step()) return std::nullopt;
+    out = read_message(s);
+  }
+  Stmt k = prepare("SELECT keyword FROM keywords WHERE message_id=? ORDER BY keyword");
+  k.bind(1, out->id);
+  while (k.step()) out->info.keywords.push_back(k.text(0));
+  return out;
+}
+
+std::vector<std::string> IndexDb::files(int64_t mailbox_id) {
+  Stmt s = prepare("SELECT file FROM messages WHERE mailbox_id=?");
+  s.bind(1, mailbox_id);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+MailboxStatus IndexDb::status(const MailboxRow& mailbox) {
+  MailboxStatus st;
+  st.uidvalidity = mailbox.uidvalidity;
+  st.uidnext = mailbox.uidnext;
+  st.highest_modseq = mailbox.highest_modseq;
+  Stmt s = prepare(
+      "SELECT COUNT(*), COALESCE(SUM((flags & 1) = 0), 0), COALESCE(SUM((flags & 8) <> 0), 0), "
+      "COALESCE(SUM(size), 0) FROM messages WHERE mailbox_id=?");
+  s.bind(1, mailbox.id);
+  if (s.step()) {
+    st.messages = static_cast<uint32_t>(s.int64(0));
+    st.unseen = static_cast<uint32_t>(s.int64(1));
+    st.deleted = static_cast<uint32_t>(s.int64(2));
+    st.size = static_cast<uint64_t>(s.int64(3));
+  }
+  return st;
+}
+
+void IndexDb::insert_tombstone(int64_t mailbox_id, uint32_t uid, uint64_t modseq) {
+  prepare("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)")
+      .bind(1, mailbox_id)
+      .bind(2, static_cast<int64_t>(uid))
+      .bind(3, static_cast<int64_t>(modseq))
+      .run();
+}
+
+std::vector<uint32_t> IndexDb::tombstones_since(int64_t mailbox_id, uint64_t modseq) {
+  Stmt s = prepare("SELECT uid FROM expunged WHERE mailbox_id=? AND modseq>? ORDER BY uid");
+  s.bind(1, mailbox_id).bind(2, static_cast<int64_t>(modseq));
+  std::vector<uint32_t> out;
+  while (s.step()) out.push_back(static_cast<uint32_t>(s.int64(0)));
+  return out;
+}
+
+void IndexDb::add_pending_removal(std::string_view dir) {
+  prepare("INSERT OR IGNORE INTO pending_removals (dir) VALUES (?)").bind(1, dir).run();
+}
+
+void IndexDb::drop_pending_removal(std::string_view dir) {
+  prepare("DELETE FROM pending_removals WHERE dir=?").bind(1, dir).run();
+}
+
+std::vector<std::string> IndexDb::pending_removals() {
+  Stmt s = prepare("SELECT dir FROM pending_removals");
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+void IndexDb::add_import_marker(int64_t mailbox_id, std::string_view name) {
+  prepare("INSERT OR IGNORE INTO new_imports (mailbox_id, name) VALUES (?, ?)")
+      .bind(1, mailbox_id)
+      .bind(2, name)
+      .run();
+}
+
+std::vector<std::string> IndexDb::import_markers(int64_t mailbox_id) {
+  Stmt s = prepare("SELECT name FROM new_imports WHERE mailbox_id=?");
+  s.bind(1, mailbox_id);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+void IndexDb::clear_import_markers(int64_t mailbox_id) {
+  prepare("DELETE FROM new_imports WHERE mailbox_id=?").bind(1, mailbox_id).run();
+}
+
+}  // namespace loft::store::internal

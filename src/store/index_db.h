@@ -1,0 +1,147 @@
+// The per-user SQLite index: schema and every statement the store runs.
+// Single source of truth for mailboxes, UIDs, flags, keywords and MODSEQs.
+// Not thread-safe by itself: the owning UserStore serialises access.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace loft::store::internal {
+
+struct MailboxRow {
+  int64_t id = 0;
+  std::string name;
+  std::string dir;  // "" for INBOX, ".<encoded>" otherwise
+  uint32_t uidvalidity = 0;
+  uint32_t uidnext = 1;
+  uint64_t highest_modseq = 1;
+  std::string special_use;
+  bool subscribed = false;
+};
+
+struct MessageRow {
+  int64_t id = 0;
+  std::string file;
+  MessageInfo info;
+};
+
+// A prepared statement, reset when the holder goes out of scope.
+class Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  ~Stmt();
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(int i, int64_t v);
+  Stmt& bind(int i, std::string_view v);
+  bool step();  // true while a row is available
+  void run();   // steps to completion
+  int64_t int64(int col) const;
+  std::string text(int col) const;
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+class IndexDb {
+ public:
+  // Opens (creating) the index: WAL, synchronous FULL (OFF without fsync),
+  // busy timeout, schema.
+  IndexDb(const std::filesystem::path& path, bool fsync);
+  ~IndexDb();
+  IndexDb(const IndexDb&) = delete;
+  IndexDb& operator=(const IndexDb&) = delete;
+
+  void begin_write();  // BEGIN IMMEDIATE
+  void begin_read();   // BEGIN (snapshot for multi-statement reads)
+  void commit();
+  void rollback() noexcept;
+
+  // Next UIDVALIDITY: seconds since the epoch, but always above every
+  // value handed out before for this user. Inside a write transaction.
+  uint32_t next_uidvalidity();
+
+  std::optional<MailboxRow> mailbox_by_name(std::string_view name);
+  std::optional<MailboxRow> mailbox_by_id(int64_t id);
+  std::vector<MailboxRow> mailboxes();
+  bool dir_taken(std::string_view dir);
+  int64_t insert_mailbox(const MailboxRow& row);
+  void delete_mailbox(int64_t id);
+  void set_mailbox_name(int64_t id, std::string_view name);
+  void set_subscribed(int64_t id, bool subscribed);
+  void set_counters(int64_t mailbox_id, uint32_t uidnext, uint64_t highest_modseq);
+
+  int64_t insert_message(int64_t mailbox_id, const MessageInfo& info, std::string_view file);
+  void add_keywords(int64_t message_id, std::span<const std::string> keywords);
+  void remove_keywords(int64_t message_id, std::span<const std::string> keywords);
+  void clear_keywords(int64_t message_id);
+  void set_flags(int64_t message_id, uint32_t flags, uint64_t modseq);
+  void delete_message(int64_t message_id);
+  void move_all_messages(int64_t from_mailbox, int64_t to_mailbox);
+
+  // Messages in UID order with keywords; only those with modseq > min_modseq.
+  std::vector<MessageRow> messages(int64_t mailbox_id, uint64_t min_modseq = 0);
+  std::optional<MessageRow> message(int64_t mailbox_id, uint32_t uid);
+  std::vector<std::string> files(int64_t mailbox_id);
+  MailboxStatus status(const MailboxRow& mailbox);
+
+  void insert_tombstone(int64_t mailbox_id, uint32_t uid, uint64_t modseq);
+  std::vector<uint32_t> tombstones_since(int64_t mailbox_id, uint64_t modseq);
+
+  // Directories of deleted mailboxes still to be removed from disk.
+  void add_pending_removal(std::string_view dir);
+  void drop_pending_removal(std::string_view dir);
+  std::vector<std::string> pending_removals();
+
+  // new/ files already taken in but maybe not yet unlinked (see scan_new).
+  void add_import_marker(int64_t mailbox_id, std::string_view name);
+  std::vector<std::string> import_markers(int64_t mailbox_id);
+  void clear_import_markers(int64_t mailbox_id);
+
+ private:
+  Stmt prepare(const char* sql);
+  void exec(const char* sql);
+  void create_schema();
+
+  sqlite3* db_ = nullptr;
+  std::map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address
+};
+
+// Rolls back unless commit() was called.
+class Transaction {
+ public:
+  enum Kind { kRead, kWrite };
+  Transaction(IndexDb& db, Kind kind) : db_(db) {
+    if (kind == kWrite) {
+      db_.begin_write();
+    } else {
+      db_.begin_read();
+    }
+  }
+  ~Transaction() {
+    if (!done_) db_.rollback();
+  }
+  void commit() {
+    db_.commit();
+    done_ = true;
+  }
+
+ private:
+  IndexDb& db_;
+  bool done_ = false;
+};
+
+}  // namespace loft::store::internal

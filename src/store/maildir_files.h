@@ -1,0 +1,98 @@
+// Message files in a Maildir: CRLF normalisation, the tmp/ -> cur/ write
+// protocol with fsync, file names, links and directory housekeeping.
+//
+// File name format (cur/), never changed after delivery because flags live
+// in the index:
+//   <sec>.M<usec>P<pid>Q<counter>R<16 hex random>.<host>,S=<size>:2,
+// <size> is the file's size in octets (CRLF line ends, as served). The
+// ":2," info part is empty so other Maildir tools see a valid cur/ name. The
+// same name without ",S=...:2," is used in tmp/ while the file is written.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loft::store::internal {
+
+namespace fs = std::filesystem;
+
+// Throws StoreError(kTemporary) describing errno `err`.
+[[noreturn]] void throw_io(const std::string& what, int err);
+
+// Turns every LF not preceded by CR into CRLF; every other byte (NUL, bare
+// CR) passes untouched. Keeps state across calls so pieces can be fed one by one.
+class CrlfNormalizer {
+ public:
+  void feed(std::string_view in, std::string& out);
+
+ private:
+  bool prev_cr_ = false;
+};
+
+// Size of the concatenated pieces after normalisation.
+uint64_t normalized_size(std::span<const std::string_view> pieces);
+
+std::string new_unique_name();
+std::string cur_file_name(std::string_view unique_name, uint64_t size);
+// True for names new_unique_name()/cur_file_name() make (cur/ form).
+bool is_store_file_name(std::string_view name);
+// System flags from a Maildir info suffix ":2,<letters>" (for files in new/).
+uint32_t flags_from_maildir_info(std::string_view name);
+
+// Writes one message into <mailbox_dir>/tmp and moves it into cur/ on
+// finish(). Until then, and if anything fails, the tmp file is removed.
+class MessageWriter {
+ public:
+  MessageWriter(fs::path mailbox_dir, bool fsync);
+  ~MessageWriter();
+  MessageWriter(const MessageWriter&) = delete;
+  MessageWriter& operator=(const MessageWriter&) = delete;
+
+  void write(std::string_view raw);  // normalised to CRLF
+  // fsync file, rename into cur/, fsync cur/. Returns the cur/ file name.
+  std::string finish();
+  uint64_t size() const { return size_; }
+
+ private:
+  void flush();
+
+  fs::path dir_;
+  bool fsync_;
+  std::string unique_;
+  int fd_ = -1;
+  std::string buf_;
+  uint64_t size_ = 0;
+  CrlfNormalizer crlf_;
+};
+
+// <mailbox_dir>/cur/<file> for a file name read back from the index;
+// throws StoreError(kTemporary) for a name that is not a plain file name.
+fs::path cur_path(const fs::path& mailbox_dir, std::string_view file);
+
+void fsync_dir(const fs::path& dir);
+// Creates dir (if missing) and its cur/ new/ tmp/, mode 0700, durably when fsync.
+void make_maildir(const fs::path& dir, bool fsync);
+// rm -rf; false if something could not be removed.
+bool remove_tree(const fs::path& dir) noexcept;
+void unlink_quiet(const fs::path& path) noexcept;
+// Hard-links src to dst (dst must not exist); falls back to a copy with
+// fsync where links are impossible. Refreshes src's mtime first so the new
+// name never looks like an old orphan to a concurrent cleanup.
+void link_or_copy(const fs::path& src, const fs::path& dst, bool fsync);
+
+struct FileEntry {
+  std::string name;
+  struct timespec mtime;
+};
+// Regular files in dir, skipping names that start with '.'. A missing dir gives {}.
+std::vector<FileEntry> list_files(const fs::path& dir);
+bool is_older_than(const struct timespec& mtime, std::chrono::seconds age);
+
+}  // namespace loft::store::internal

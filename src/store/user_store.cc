@@ -1,0 +1,230 @@
+// MaildirUserStore: opening, housekeeping, reads.
+#include "store/user_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <unordered_set>
+
+#include "store/mailbox_names.h"
+#include "store/maildir_files.h"
+
+namespace loft::store::internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A file in cur/ without an index row may belong to a writer between its
+// rename and its commit; only after this long is it surely an orphan.
+constexpr std::chrono::seconds kOrphanAge{10 * 60};
+// Maildir convention for abandoned files in tmp/.
+constexpr std::chrono::seconds kStaleTmpAge{36 * 60 * 60};
+
+struct DefaultMailbox {
+  const char* name;
+  const char* special_use;
+};
+constexpr DefaultMailbox kDefaultMailboxes[] = {
+    {kInboxName, ""},     {"Drafts", "\\Drafts"}, {"Sent", "\\Sent"},
+    {"Trash", "\\Trash"}, {"Junk", "\\Junk"},     {"Archive", "\\Archive"},
+};
+
+}  // namespace
+
+MaildirUserStore::MaildirUserStore(std::string user, const MaildirOptions& opts,
+                                   std::shared_ptr<const Notifier> notifier)
+    : user_(std::move(user)),
+      user_dir_(opts.root / user_),
+      maildir_(user_dir_ / "Maildir"),
+      opts_(opts),
+      notifier_(std::move(notifier)) {
+  check_user_name(user_);
+  std::error_code ec;
+  fs::create_directories(opts_.root, ec);
+  if (::mkdir(user_dir_.c_str(), 0700) != 0) {
+    if (errno != EEXIST) throw_io("mkdir " + user_dir_.string(), errno);
+  } else if (opts_.fsync) {
+    fsync_dir(opts_.root);
+  }
+  make_maildir(maildir_, opts_.fsync);
+  db_ = std::make_unique<IndexDb>(user_dir_ / "index.sqlite", opts_.fsync);
+  std::lock_guard lock(mu_);
+  create_default_mailboxes();
+  clean_up();
+}
+
+void MaildirUserStore::create_default_mailboxes() {
+  if (db_->mailbox_by_name(kInboxName)) return;
+  Transaction tx(*db_, Transaction::kWrite);
+  if (db_->mailbox_by_name(kInboxName)) return;  // another process was first
+  for (const auto& def : kDefaultMailboxes) {
+    MailboxRow row;
+    row.name = def.name;
+    row.special_use = def.special_use;
+    row.subscribed = true;
+    if (!is_inbox(row.name)) {
+      row.dir = choose_dir(row.name);
+      make_maildir(maildir_ / row.dir, opts_.fsync);
+    }
+    row.uidvalidity = db_->next_uidvalidity();
+    db_->insert_mailbox(row);
+  }
+  tx.commit();
+  // The new index file's directory entry must be durable too.
+  if (opts_.fsync) fsync_dir(user_dir_);
+}
+
+std::string MaildirUserStore::choose_dir(std::string_view canonical_name) {
+  const std::string base = encode_mailbox_dir(canonical_name);
+  std::string dir = base;
+  for (int n = 2;; ++n) {
+    struct stat st;
+    bool on_disk = ::lstat((maildir_ / dir).c_str(), &st) == 0 || errno != ENOENT;
+    if (!on_disk && !db_->dir_taken(dir)) return dir;
+    if (n > 100000) throw StoreError(ErrorCode::kTemporary, "no free directory name for mailbox");
+    dir = base + "~" + std::to_string(n);
+  }
+}
+
+void MaildirUserStore::clean_up() {
+  // Best effort: housekeeping must never keep a user from their mail.
+  try {
+    finish_pending_removals();
+    for (const MailboxRow& row : db_->mailboxes()) {
+      try {
+        clean_mailbox_files(row);
+      } catch (const StoreError&) {
+      }
+    }
+  } catch (const StoreError&) {
+  }
+}
+
+void MaildirUserStore::finish_pending_removals() {
+  for (const std::string& dir : db_->pending_removals()) {
+    if (dir.empty() || !is_safe_mailbox_dir(dir)) continue;
+    if (!remove_tree(maildir_ / dir)) continue;
+    Transaction tx(*db_, Transaction::kWrite);
+    db_->drop_pending_removal(dir);
+    tx.commit();
+  }
+}
+
+void MaildirUserStore::clean_mailbox_files(const MailboxRow& row) {
+  const fs::path dir = mailbox_path(row);
+  for (const FileEntry& f : list_files(dir / "tmp")) {
+    if (is_older_than(f.mtime, kStaleTmpAge)) unlink_quiet(dir / "tmp" / f.name);
+  }
+  // List first, then read the index: a file committed in between is in both.
+  std::vector<FileEntry> cur = list_files(dir / "cur");
+  std::vector<std::string> indexed = db_->files(row.id);
+  std::unordered_set<std::string> known(indexed.begin(), indexed.end());
+  for (const FileEntry& f : cur) {
+    // Only our own names: a foreign file is not ours to delete.
+    if (known.count(f.name) || !is_store_file_name(f.name)) continue;
+    if (is_older_than(f.mtime, kOrphanAge)) unlink_quiet(dir / "cur" / f.name);
+  }
+}
+
+MailboxRow MaildirUserStore::require_mailbox(std::string_view canonical_name) {
+  auto row = db_->mailbox_by_name(canonical_name);
+  if (!row) throw StoreError(ErrorCode::kNotFound, "no such mailbox");
+  return *row;
+}
+
+fs::path MaildirUserStore::mailbox_path(const MailboxRow& row) const {
+  // The index is trusted, but a path leaving the Maildir is never built.
+  if (!is_safe_mailbox_dir(row.dir))
+    throw StoreError(ErrorCode::kTemporary, "index holds a bad directory name");
+  return row.dir.empty() ? maildir_ : maildir_ / row.dir;
+}
+
+void MaildirUserStore::announce(const Changed& changed) {
+  for (const std::string& mailbox : changed) {
+    feed_->publish(mailbox);
+    if (notifier_) notifier_->send(user_, mailbox);
+  }
+}
+
+std::unique_ptr<Subscription> MaildirUserStore::subscribe(
+    std::function<void(const std::string& mailbox)> cb) {
+  return feed_->subscribe(std::move(cb));
+}
+
+MailboxStatus MaildirUserStore::status(std::string_view mailbox) {
+  const std::string name = canonical_mailbox_name(mailbox);
+  Changed changed;
+  MailboxStatus st;
+  {
+    std::lock_guard lock(mu_);
+    MailboxRow row = require_mailbox(name);
+    scan_new_if_changed(row, changed);
+    Transaction tx(*db_, Transaction::kRead);
+    st = db_->status(require_mailbox(name));
+    tx.commit();
+  }
+  announce(changed);
+  return st;
+}
+
+std::vector<MessageInfo> MaildirUserStore::list_messages(std::string_view mailbox) {
+  const std::string name = canonical_mailbox_name(mailbox);
+  Changed changed;
+  std::vector<MessageInfo> out;
+  {
+    std::lock_guard lock(mu_);
+    MailboxRow row = require_mailbox(name);
+    scan_new_if_changed(row, changed);
+    Transaction tx(*db_, Transaction::kRead);
+    std::vector<MessageRow> rows = db_->messages(row.id);
+    tx.commit();
+    out.reserve(rows.size());
+    for (MessageRow& r : rows) out.push_back(std::move(r.info));
+  }
+  announce(changed);
+  return out;
+}
+
+MessageFile MaildirUserStore::open_message(std::string_view mailbox, uint32_t uid) {
+  const std::string name = canonical_mailbox_name(mailbox);
+  std::lock_guard lock(mu_);
+  MailboxRow row = require_mailbox(name);
+  auto msg = db_->message(row.id, uid);
+  if (!msg) throw StoreError(ErrorCode::kNotFound, "no such message");
+  fs::path path = cur_path(mailbox_path(row), msg->file);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    // Expunged by another process since the lookup.
+    if (errno == ENOENT) throw StoreError(ErrorCode::kNotFound, "message file is gone");
+    throw_io("open " + path.string(), errno);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw_io("fstat " + path.string(), err);
+  }
+  return MessageFile(fd, static_cast<uint64_t>(st.st_size));
+}
+
+MailboxChanges MaildirUserStore::changes_since(std::string_view mailbox, uint64_t modseq) {
+  const std::string name = canonical_mailbox_name(mailbox);
+  Changed changed;
+  MailboxChanges out;
+  {
+    std::lock_guard lock(mu_);
+    scan_new_if_changed(require_mailbox(name), changed);
+    Transaction tx(*db_, Transaction::kRead);
+    MailboxRow row = require_mailbox(name);
+    out.highest_modseq = row.highest_modseq;
+    for (MessageRow& r : db_->messages(row.id, modseq)) out.added_or_changed.push_back(std::move(r.info));
+    out.expunged = db_->tombstones_since(row.id, modseq);
+    tx.commit();
+  }
+  announce(changed);
+  return out;
+}
+
+}  // namespace loft::store::internal

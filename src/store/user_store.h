@@ -1,0 +1,88 @@
+// MaildirUserStore: one user's mail as Maildir++ files plus the SQLite index.
+//
+// Locking: every public method takes mu_ (one SQLite connection per user
+// per process); other processes are kept in order by SQLite's write lock
+// (BEGIN IMMEDIATE) and, for new/, by flock. Announcements to subscribers
+// and the notify socket happen after mu_ is released.
+#pragma once
+
+#include <time.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/change_feed.h"
+#include "store/index_db.h"
+#include "store/notify.h"
+#include "store/store.h"
+
+namespace loft::store::internal {
+
+class MaildirUserStore : public UserStore {
+ public:
+  MaildirUserStore(std::string user, const MaildirOptions& opts, std::shared_ptr<const Notifier> notifier);
+
+  const std::string& user() const override { return user_; }
+
+  std::vector<MailboxInfo> list_mailboxes() override;
+  bool mailbox_exists(std::string_view name) override;
+  void create_mailbox(std::string_view name, std::string_view special_use) override;
+  void delete_mailbox(std::string_view name) override;
+  void rename_mailbox(std::string_view from, std::string_view to) override;
+  void set_subscribed(std::string_view name, bool subscribed) override;
+  MailboxStatus status(std::string_view mailbox) override;
+
+  std::vector<MessageInfo> list_messages(std::string_view mailbox) override;
+  MessageFile open_message(std::string_view mailbox, uint32_t uid) override;
+  uint32_t append(std::string_view mailbox, const NewMessage& msg) override;
+  std::vector<MessageInfo> store_flags(std::string_view mailbox, std::span<const uint32_t> uids, int mode,
+                                       uint32_t flags, std::span<const std::string> keywords) override;
+  std::vector<uint32_t> expunge(std::string_view mailbox, std::span<const uint32_t> uids) override;
+  std::vector<uint32_t> copy(std::string_view from, std::span<const uint32_t> uids,
+                             std::string_view to) override;
+  MailboxChanges changes_since(std::string_view mailbox, uint64_t modseq) override;
+  size_t scan_new(std::string_view mailbox) override;
+  std::unique_ptr<Subscription> subscribe(std::function<void(const std::string& mailbox)> cb) override;
+
+  // A change made by another process (Store::notify_external): subscribers
+  // only, no datagram.
+  void publish_external(const std::string& mailbox) { feed_->publish(mailbox); }
+
+ private:
+  using Changed = std::vector<std::string>;  // mailboxes to announce after unlocking
+
+  // All below expect mu_ held.
+  MailboxRow require_mailbox(std::string_view canonical_name);
+  std::filesystem::path mailbox_path(const MailboxRow& row) const;
+  std::string choose_dir(std::string_view canonical_name);  // inside a write transaction
+  void create_default_mailboxes();
+  void clean_up();
+  void finish_pending_removals();
+  void clean_mailbox_files(const MailboxRow& row);
+  // Runs scan_new when new/'s mtime differs from the one seen last time.
+  void scan_new_if_changed(const MailboxRow& row, Changed& changed);
+  size_t scan_new_locked(const MailboxRow& row, Changed& changed);
+  // False when the file could not be opened (vanished, unreadable): skipped.
+  bool import_new_file(const MailboxRow& row, int new_dir_fd, const std::string& name);
+
+  void announce(const Changed& changed);
+
+  const std::string user_;
+  const std::filesystem::path user_dir_;
+  const std::filesystem::path maildir_;
+  const MaildirOptions opts_;
+  const std::shared_ptr<const Notifier> notifier_;
+  const std::shared_ptr<ChangeFeed> feed_ = std::make_shared<ChangeFeed>();
+
+  std::mutex mu_;
+  std::unique_ptr<IndexDb> db_;
+  // new/ mtime at the end of the last scan, by mailbox id; only mtimes old
+  // enough that a later drop must change them are remembered.
+  std::map<int64_t, struct timespec> new_dir_mtime_;
+};
+
+}  // namespace loft::store::internal

@@ -1,0 +1,188 @@
+// MaildirUserStore: mailbox management. A mailbox's directory is chosen
+// once, at creation, and recorded in the index; RENAME changes only names.
+#include <algorithm>
+#include <array>
+
+#include "store/mailbox_names.h"
+#include "store/maildir_files.h"
+#include "store/user_store.h"
+
+namespace loft::store::internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+// RFC 6154 (and RFC 8457's \Important).
+constexpr std::array<std::string_view, 8> kSpecialUses = {"\\All",  "\\Archive", "\\Drafts", "\\Flagged",
+                                                          "\\Junk", "\\Sent",    "\\Trash",  "\\Important"};
+
+}  // namespace
+
+std::vector<MailboxInfo> MaildirUserStore::list_mailboxes() {
+  std::lock_guard lock(mu_);
+  std::vector<MailboxInfo> out;
+  for (MailboxRow& row : db_->mailboxes()) {
+    out.push_back(MailboxInfo{std::move(row.name), std::move(row.special_use), row.subscribed});
+  }
+  return out;
+}
+
+bool MaildirUserStore::mailbox_exists(std::string_view name) {
+  std::string canonical;
+  try {
+    canonical = canonical_mailbox_name(name);
+  } catch (const StoreError&) {
+    return false;  // a name that cannot be created does not exist
+  }
+  std::lock_guard lock(mu_);
+  return db_->mailbox_by_name(canonical).has_value();
+}
+
+void MaildirUserStore::create_mailbox(std::string_view name, std::string_view special_use) {
+  const std::string canonical = canonical_mailbox_name(name);
+  if (!special_use.empty() &&
+      std::find(kSpecialUses.begin(), kSpecialUses.end(), special_use) == kSpecialUses.end()) {
+    throw StoreError(ErrorCode::kNotPermitted, "unknown special-use attribute");
+  }
+  if (is_inbox(canonical)) throw StoreError(ErrorCode::kAlreadyExists, "mailbox exists");
+  {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_, Transaction::kWrite);
+    if (db_->mailbox_by_name(canonical)) throw StoreError(ErrorCode::kAlreadyExists, "mailbox exists");
+    MailboxRow row;
+    row.name = canonical;
+    row.special_use = std::string(special_use);
+    row.dir = choose_dir(canonical);
+    const fs::path path = mailbox_path(row);
+    try {
+      make_maildir(path, opts_.fsync);
+      row.uidvalidity = db_->next_uidvalidity();
+      db_->insert_mailbox(row);
+      tx.commit();
+    } catch (...) {
+      remove_tree(path);  // choose_dir() made sure nobody else uses it
+      throw;
+    }
+  }
+  announce({canonical});
+}
+
+void MaildirUserStore::delete_mailbox(std::string_view name) {
+  const std::string canonical = canonical_mailbox_name(name);
+  if (is_inbox(canonical)) throw StoreError(ErrorCode::kNotPermitted, "INBOX cannot be deleted");
+  {
+    std::lock_guard lock(mu_);
+    MailboxRow row;
+    {
+      Transaction tx(*db_, Transaction::kWrite);
+      row = require_mailbox(canonical);
+      mailbox_path(row);  // refuses a bad directory before anything changes
+      // The directory goes after the commit; recording it first means a
+      // crash in between is finished on the next open.
+      db_->delete_mailbox(row.id);
+      db_->add_pending_removal(row.dir);
+      tx.commit();
+    }
+    new_dir_mtime_.erase(row.id);
+    if (remove_tree(mailbox_path(row))) {
+      try {
+        Transaction tx(*db_, Transaction::kWrite);
+        db_->drop_pending_removal(row.dir);
+        tx.commit();
+      } catch (const StoreError&) {
+        // Retried on the next open; the mailbox is deleted either way.
+      }
+    }
+  }
+  announce({canonical});
+}
+
+void MaildirUserStore::rename_mailbox(std::string_view from, std::string_view to) {
+  const std::string src = canonical_mailbox_name(from);
+  const std::string dst = canonical_mailbox_name(to);
+  if (is_inbox(dst) || src == dst) throw StoreError(ErrorCode::kAlreadyExists, "mailbox exists");
+  if (!is_inbox(src) && is_same_or_below(dst, src)) {
+    throw StoreError(ErrorCode::kNotPermitted, "cannot rename a mailbox below itself");
+  }
+  Changed changed;
+  std::vector<fs::path> unlink_after;
+  {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_, Transaction::kWrite);
+    MailboxRow source = require_mailbox(src);
+    if (db_->mailbox_by_name(dst)) throw StoreError(ErrorCode::kAlreadyExists, "mailbox exists");
+
+    if (is_inbox(src)) {
+      // RFC 3501 6.3.5: all messages move to a new mailbox, INBOX stays
+      // (empty, same UIDVALIDITY, UIDs not reused), its children stay put.
+      MailboxRow target;
+      target.name = dst;
+      target.dir = choose_dir(dst);
+      const fs::path from_dir = mailbox_path(source);
+      const fs::path to_dir = mailbox_path(target);
+      try {
+        make_maildir(to_dir, opts_.fsync);
+        std::vector<MessageRow> messages = db_->messages(source.id);
+        for (const MessageRow& m : messages) {
+          link_or_copy(cur_path(from_dir, m.file), cur_path(to_dir, m.file), opts_.fsync);
+        }
+        if (opts_.fsync) fsync_dir(to_dir / "cur");
+        target.uidvalidity = db_->next_uidvalidity();
+        target.uidnext = source.uidnext;
+        target.highest_modseq = source.highest_modseq;
+        int64_t target_id = db_->insert_mailbox(target);
+        db_->move_all_messages(source.id, target_id);
+        const uint64_t modseq = source.highest_modseq + 1;
+        for (const MessageRow& m : messages) {
+          db_->insert_tombstone(source.id, m.info.uid, modseq);
+          unlink_after.push_back(cur_path(from_dir, m.file));
+        }
+        db_->set_counters(source.id, source.uidnext, modseq);
+        tx.commit();
+      } catch (...) {
+        remove_tree(to_dir);
+        throw;
+      }
+      changed = {src, dst};
+    } else {
+      // The mailbox and everything below it, renamed in the index only.
+      std::vector<std::pair<MailboxRow, std::string>> moves;
+      for (MailboxRow& row : db_->mailboxes()) {
+        if (!is_same_or_below(row.name, src)) continue;
+        std::string new_name = canonical_mailbox_name(dst + row.name.substr(src.size()));
+        auto clash = db_->mailbox_by_name(new_name);
+        if (clash && !is_same_or_below(clash->name, src)) {
+          throw StoreError(ErrorCode::kAlreadyExists, "mailbox exists: " + new_name);
+        }
+        moves.emplace_back(std::move(row), std::move(new_name));
+      }
+      // Two steps so that a new name equal to another moved mailbox's old
+      // name never trips the UNIQUE constraint; "\x01" names are never valid.
+      for (const auto& [row, new_name] : moves)
+        db_->set_mailbox_name(row.id, "\x01" + std::to_string(row.id));
+      for (const auto& [row, new_name] : moves) {
+        db_->set_mailbox_name(row.id, new_name);
+        changed.push_back(row.name);
+        changed.push_back(new_name);
+      }
+      tx.commit();
+    }
+    for (const fs::path& p : unlink_after) unlink_quiet(p);
+  }
+  announce(changed);
+}
+
+void MaildirUserStore::set_subscribed(std::string_view name, bool subscribed) {
+  const std::string canonical = canonical_mailbox_name(name);
+  {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_, Transaction::kWrite);
+    MailboxRow row = require_mailbox(canonical);
+    if (row.subscribed == subscribed) return;
+    db_->set_subscribed(row.id, subscribed);
+    tx.commit();
+  }
+  announce({canonical});
+}
+
+}  // namespace loft::store::internal

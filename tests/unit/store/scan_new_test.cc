@@ -1,0 +1,153 @@
+// Messages other tools drop into new/, and housekeeping on open
+// (orphans in cur/, stale tmp/ files, unfinished mailbox removals).
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <fstream>
+
+#include "store/maildir_files.h"
+#include "store/store.h"
+#include "store_test_util.h"
+
+namespace loft::store::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+void write_file(const fs::path& p, std::string_view content) {
+  std::ofstream out(p, std::ios::binary);
+  out << content;
+}
+
+void set_mtime(const fs::path& p, time_t when) {
+  struct timeval tv[2] = {{when, 0}, {when, 0}};
+  ASSERT_EQ(utimes(p.c_str(), tv), 0);
+}
+
+void age_directory(const fs::path& p) { set_mtime(p, time(nullptr) - 100); }
+
+TEST_F(StoreTest, ScanNewTakesFilesInNameOrderAndNormalises) {
+  write_file(maildir() / "new" / "300.b", "Subject: third\n\nc\n");
+  write_file(maildir() / "new" / "100.a", "Subject: first\n\na\n");
+  write_file(maildir() / "new" / "200.c:2,SF", "Subject: second\r\n\r\nb\r\n");
+  set_mtime(maildir() / "new" / "100.a", 1600000000);
+  write_file(maildir() / "new" / ".hidden", "ignored");
+  EXPECT_EQ(user_->scan_new("INBOX"), 3u);
+  auto list = user_->list_messages("INBOX");
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(read_message(*user_, "INBOX", list[0].uid), "Subject: first\r\n\r\na\r\n");
+  EXPECT_EQ(read_message(*user_, "INBOX", list[1].uid), "Subject: second\r\n\r\nb\r\n");
+  EXPECT_EQ(read_message(*user_, "INBOX", list[2].uid), "Subject: third\r\n\r\nc\r\n");
+  EXPECT_EQ(list[0].internal_date, 1600000000);
+  EXPECT_EQ(list[1].flags, kSeen | kFlagged);
+  EXPECT_EQ(list[0].size, 21u);
+  // Taken files leave new/; hidden files stay.
+  EXPECT_THAT(files_below(maildir() / "new"), ElementsAre(".hidden"));
+  EXPECT_EQ(user_->scan_new("INBOX"), 0u);
+  EXPECT_EQ(user_->list_messages("INBOX").size(), 3u);
+}
+
+TEST_F(StoreTest, ListMessagesAndStatusPickUpDroppedMailByThemselves) {
+  user_->append("Sent", message_of("one"));
+  EXPECT_EQ(user_->list_messages("Sent").size(), 1u);
+  write_file(maildir() / ".Sent" / "new" / "1.drop", "dropped\n");
+  auto list = user_->list_messages("Sent");
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(read_message(*user_, "Sent", list[1].uid), "dropped\r\n");
+
+  // After new/ has settled (old mtime), a drop is still noticed because it
+  // changes the directory's mtime.
+  age_directory(maildir() / ".Sent" / "new");
+  EXPECT_EQ(user_->status("Sent").messages, 2u);  // remembers the settled mtime
+  write_file(maildir() / ".Sent" / "new" / "2.drop", "again\n");
+  EXPECT_EQ(user_->status("Sent").messages, 3u);
+}
+
+TEST_F(StoreTest, ScanNewNotifiesSubscribers) {
+  std::vector<std::string> seen;
+  auto sub = user_->subscribe([&](const std::string& m) { seen.push_back(m); });
+  write_file(maildir() / ".Junk" / "new" / "x", "spam\n");
+  EXPECT_EQ(user_->scan_new("Junk"), 1u);
+  EXPECT_THAT(seen, ElementsAre("Junk"));
+}
+
+TEST_F(StoreTest, ScanNewAfterCrashBetweenCommitAndUnlinkDoesNotDuplicate) {
+  write_file(maildir() / "new" / "1.crash", "once\n");
+  ASSERT_EQ(user_->scan_new("INBOX"), 1u);
+  // Simulate the crash: the new/ file is back, and so is its marker.
+  write_file(maildir() / "new" / "1.crash", "once\n");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((user_dir() / "index.sqlite").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO new_imports (mailbox_id, name) "
+                           "SELECT id, '1.crash' FROM mailboxes WHERE name='INBOX'",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EXPECT_EQ(user_->scan_new("INBOX"), 0u);
+  EXPECT_EQ(user_->list_messages("INBOX").size(), 1u);
+  EXPECT_THAT(files_below(maildir() / "new"), IsEmpty());
+}
+
+TEST_F(StoreTest, OpenDeletesOldOrphansOnlyAndStaleTmpFiles) {
+  uint32_t uid = user_->append("INBOX", message_of("kept"));
+  const std::string old_orphan = internal::cur_file_name(internal::new_unique_name(), 3);
+  const std::string new_orphan = internal::cur_file_name(internal::new_unique_name(), 3);
+  write_file(maildir() / "cur" / old_orphan, "old");
+  write_file(maildir() / "cur" / new_orphan, "new");
+  write_file(maildir() / "cur" / "foreign-file:2,S", "not ours");
+  set_mtime(maildir() / "cur" / old_orphan, time(nullptr) - 11 * 60);
+  set_mtime(maildir() / "cur" / "foreign-file:2,S", time(nullptr) - 24 * 3600);
+  write_file(maildir() / "tmp" / "stale", "x");
+  write_file(maildir() / "tmp" / "fresh", "x");
+  set_mtime(maildir() / "tmp" / "stale", time(nullptr) - 37 * 3600);
+  set_mtime(maildir() / "tmp" / "fresh", time(nullptr) - 35 * 3600);
+  // An indexed file, however old, is never touched.
+  for (const auto& f : files_below(maildir() / "cur")) {
+    if (f != old_orphan && f != new_orphan && f.find("foreign") == std::string::npos) {
+      set_mtime(maildir() / "cur" / f, time(nullptr) - 365 * 24 * 3600);
+    }
+  }
+  reopen();
+  EXPECT_FALSE(fs::exists(maildir() / "cur" / old_orphan));
+  EXPECT_TRUE(fs::exists(maildir() / "cur" / new_orphan));
+  EXPECT_TRUE(fs::exists(maildir() / "cur" / "foreign-file:2,S"));
+  EXPECT_FALSE(fs::exists(maildir() / "tmp" / "stale"));
+  EXPECT_TRUE(fs::exists(maildir() / "tmp" / "fresh"));
+  EXPECT_EQ(read_message(*user_, "INBOX", uid), "kept");
+  // Orphans are invisible in the meantime.
+  EXPECT_EQ(user_->list_messages("INBOX").size(), 1u);
+}
+
+TEST_F(StoreTest, OpenFinishesAnInterruptedMailboxRemoval) {
+  user_->create_mailbox("Doomed");
+  user_->append("Doomed", message_of("bye"));
+  ASSERT_TRUE(fs::is_directory(maildir() / ".Doomed"));
+  // As if the process died after committing the deletion, before rm -rf.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((user_dir() / "index.sqlite").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA foreign_keys=ON; BEGIN IMMEDIATE;"
+                           "INSERT INTO pending_removals (dir) SELECT dir FROM mailboxes WHERE name='Doomed';"
+                           "DELETE FROM mailboxes WHERE name='Doomed'; COMMIT;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  // While pending, the directory name is not handed out again.
+  user_->create_mailbox("Doomed");
+  EXPECT_TRUE(fs::is_directory(maildir() / ".Doomed~2"));
+  reopen();
+  EXPECT_FALSE(fs::exists(maildir() / ".Doomed"));
+  EXPECT_THAT(user_->list_messages("Doomed"), IsEmpty());
+}
+
+}  // namespace
+}  // namespace loft::store::testing
