@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/privileges.h"
 #include "cli/sysexits.h"
+#include "lmtp/lmtp.h"
 #include "store/store.h"
 
 namespace loft::cli {
@@ -87,8 +88,11 @@ int run_deliver(const DeliverArgs& args) {
     if (sender.empty() && getenv("SENDER")) sender = getenv("SENDER");
     if (sender.empty()) sender = from_line_sender;
     if (sender.empty()) sender = "MAILER-DAEMON";
-    std::string trace = "Return-Path: <" + (sender == "MAILER-DAEMON" ? std::string() : sender) + ">\r\n" +
-                        "Delivered-To: " + record->name + "\r\n";
+    lmtp::TraceInfo info;
+    info.sender = sender == "MAILER-DAEMON" ? std::string() : sender;
+    info.recipient = record->name;
+    info.add_received = false;  // as Dovecot's LDA: no Received for a local hand-over
+    std::string trace = lmtp::trace_headers(info);
     store::NewMessage msg;
     msg.pieces = {trace, message};
     mail->append(mailbox, msg);

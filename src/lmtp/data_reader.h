@@ -1,0 +1,42 @@
+// The DATA payload reader: finds the terminating "." line, undoes dot
+// stuffing (RFC 5321 section 4.5.2) and keeps at most max_size octets.
+//
+// Input may arrive in pieces split anywhere, line ends may be CRLF or a bare
+// LF (the store turns bare LF into CRLF), and lines have no length limit:
+// only the total is bounded. Beyond the limit the reader keeps consuming up
+// to the terminator but stores nothing more, so memory stays bounded.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace loft::lmtp {
+
+class DataReader {
+ public:
+  explicit DataReader(uint64_t max_size) : max_size_(max_size) {}
+
+  // Takes octets from the front of `in`; returns how many it used. Stops
+  // right after the terminating line, leaving what follows (pipelined
+  // commands) to the caller.
+  size_t feed(std::string_view in);
+
+  bool done() const { return state_ == State::kDone; }
+  bool overflow() const { return overflow_; }
+  uint64_t size() const { return size_; }  // payload octets seen, also beyond the limit
+  std::string take_body();                 // the payload; empty after an overflow
+  void reset();                            // ready for the next DATA; frees the payload
+
+ private:
+  enum class State { kLineStart, kInLine, kDot, kDotCR, kDone };
+  void emit(std::string_view octets);
+
+  uint64_t max_size_;
+  State state_ = State::kLineStart;
+  uint64_t size_ = 0;
+  bool overflow_ = false;
+  std::string body_;
+};
+
+}  // namespace loft::lmtp
