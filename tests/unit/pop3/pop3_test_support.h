@@ -1,0 +1,310 @@
+// Test harness for POP3 sessions: a fake SessionHost that plays the event
+// loop (offloaded work runs on a real thread, then its done callback on the
+// test thread), records output and simulates the client's reading, and a
+// fixture with a real Maildir store and user database in a temp directory.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "auth/auth.h"
+#include "net/session.h"
+#include "pop3/pop3.h"
+#include "store/store.h"
+
+namespace loft::pop3::testing {
+
+class FakeHost : public net::SessionHost {
+ public:
+  static constexpr size_t kLowWater = 64 * 1024;
+
+  net::Session* session = nullptr;
+  std::string out;  // everything written (tests take it with take())
+  size_t pending = 0;
+  size_t max_pending = 0;
+  bool auto_drain = true;  // the client reads everything between loop turns
+  bool tls_avail = false;
+  bool tls_on = false;
+  std::string peer = "127.0.0.1";
+  bool loopback = true;
+  bool paused = false;
+  bool close_requested = false;
+  bool closed = false;
+  int drained_calls = 0;
+  int handshakes = 0;
+  std::string in;
+  std::chrono::milliseconds idle{0};
+  std::vector<std::chrono::milliseconds> delays;  // of after()
+  size_t offloads = 0;
+
+  void write(std::string_view data) override {
+    out.append(data);
+    pending += data.size();
+    if (pending > max_pending) max_pending = pending;
+    if (pending >= kLowWater) above_low_water_ = true;
+  }
+  size_t output_pending() const override { return pending; }
+  bool tls_available() const override { return tls_avail; }
+  void start_tls(std::function<void()> done) override {
+    in.clear();  // input received before the handshake is discarded
+    tasks_.push_back([this, done] {
+      tls_on = true;
+      ++handshakes;
+      if (!closed) done();
+    });
+  }
+  bool is_tls() const override { return tls_on; }
+  const std::string& peer_address() const override { return peer; }
+  bool is_loopback() const override { return loopback; }
+  void pause_input(bool p) override {
+    paused = p;
+    if (!p) tasks_.push_back([this] { deliver(); });
+  }
+  void close() override { close_requested = true; }
+  void set_idle_timeout(std::chrono::milliseconds timeout) override { idle = timeout; }
+  void offload(std::function<void()> work, std::function<void()> done) override {
+    ++offloads;
+    tasks_.push_back([this, work, done] {
+      std::thread t(work);
+      t.join();
+      if (!closed) done();
+    });
+  }
+  void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    delays.push_back(delay);
+    tasks_.push_back([this, fn] {
+      if (!closed) fn();
+    });
+  }
+  std::function<void(std::function<void()>)> poster() override {
+    return [this](std::function<void()> fn) { tasks_.push_back(std::move(fn)); };
+  }
+
+  // The client sends bytes; the loop runs until nothing is left to do.
+  void feed(std::string_view data) {
+    in.append(data);
+    deliver();
+    run();
+  }
+  void deliver() {
+    if (!paused && !closed && !close_requested && !in.empty() && session) session->on_input(in);
+  }
+  // Runs queued callbacks until none are left. With auto_drain the client
+  // reads all output between callbacks.
+  void run() {
+    for (;;) {
+      if (auto_drain) drain();
+      if (close_requested && !closed && pending_flushed()) {
+        closed = true;
+        session->on_close();
+      }
+      if (tasks_.empty()) break;
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      task();
+    }
+  }
+  // The client reads everything queued.
+  void drain() {
+    pending = 0;
+    if (above_low_water_) {
+      above_low_water_ = false;
+      ++drained_calls;
+      if (!closed && !close_requested) session->on_output_drained();
+    }
+  }
+  // The connection drops (the peer went away).
+  void drop() {
+    if (closed) return;
+    closed = true;
+    session->on_close();
+    run();
+  }
+  std::string take() {
+    std::string r;
+    r.swap(out);
+    return r;
+  }
+  bool idle_tasks() const { return tasks_.empty(); }
+
+ private:
+  bool pending_flushed() const { return auto_drain || pending == 0; }
+  bool above_low_water_ = false;
+  std::deque<std::function<void()>> tasks_;
+};
+
+// A store that forwards to a real one but fails on request, for the error
+// paths (the flags are read on worker threads).
+struct Faults {
+  std::atomic<bool> user{false}, list{false}, store_flags{false}, expunge{false}, open{false};
+};
+
+class FaultyUserStore : public store::UserStore {
+ public:
+  FaultyUserStore(std::shared_ptr<store::UserStore> real, Faults& f) : real_(std::move(real)), f_(f) {}
+  const std::string& user() const override { return real_->user(); }
+  std::vector<store::MailboxInfo> list_mailboxes() override { return real_->list_mailboxes(); }
+  bool mailbox_exists(std::string_view n) override { return real_->mailbox_exists(n); }
+  void create_mailbox(std::string_view n, std::string_view su) override { real_->create_mailbox(n, su); }
+  void delete_mailbox(std::string_view n) override { real_->delete_mailbox(n); }
+  void rename_mailbox(std::string_view a, std::string_view b) override { real_->rename_mailbox(a, b); }
+  void set_subscribed(std::string_view n, bool s) override { real_->set_subscribed(n, s); }
+  store::MailboxStatus status(std::string_view m) override { return real_->status(m); }
+  std::vector<store::MessageInfo> list_messages(std::string_view m) override {
+    if (f_.list) throw store::StoreError(store::ErrorCode::kTemporary, "injected list failure");
+    return real_->list_messages(m);
+  }
+  store::MessageFile open_message(std::string_view m, uint32_t uid) override {
+    if (f_.open) throw store::StoreError(store::ErrorCode::kTemporary, "injected open failure");
+    return real_->open_message(m, uid);
+  }
+  uint32_t append(std::string_view m, const store::NewMessage& msg) override { return real_->append(m, msg); }
+  std::vector<store::MessageInfo> store_flags(std::string_view m, std::span<const uint32_t> uids, int mode,
+                                              uint32_t flags, std::span<const std::string> kw) override {
+    if (f_.store_flags) throw store::StoreError(store::ErrorCode::kTemporary, "injected flag failure");
+    return real_->store_flags(m, uids, mode, flags, kw);
+  }
+  std::vector<uint32_t> expunge(std::string_view m, std::span<const uint32_t> uids) override {
+    if (f_.expunge) throw store::StoreError(store::ErrorCode::kTemporary, "injected expunge failure");
+    return real_->expunge(m, uids);
+  }
+  std::vector<uint32_t> copy(std::string_view a, std::span<const uint32_t> uids,
+                             std::string_view b) override {
+    return real_->copy(a, uids, b);
+  }
+  store::MailboxChanges changes_since(std::string_view m, uint64_t modseq) override {
+    return real_->changes_since(m, modseq);
+  }
+  size_t scan_new(std::string_view m) override { return real_->scan_new(m); }
+  std::unique_ptr<store::Subscription> subscribe(std::function<void(const std::string&)> cb) override {
+    return real_->subscribe(std::move(cb));
+  }
+
+ private:
+  std::shared_ptr<store::UserStore> real_;
+  Faults& f_;
+};
+
+class FaultyStore : public store::Store {
+ public:
+  FaultyStore(store::Store& real, Faults& f) : real_(real), f_(f) {}
+  std::shared_ptr<store::UserStore> user(const std::string& name) override {
+    if (f_.user) throw std::runtime_error("injected user failure");
+    return std::make_shared<FaultyUserStore>(real_.user(name), f_);
+  }
+  void remove_user(const std::string& name) override { real_.remove_user(name); }
+  void notify_external(const std::string& u, const std::string& m) override { real_.notify_external(u, m); }
+
+ private:
+  store::Store& real_;
+  Faults& f_;
+};
+
+// One client connection: host and session.
+struct Client {
+  FakeHost host;
+  std::unique_ptr<net::Session> session;
+
+  // Sends a command line and returns all output it produced.
+  std::string cmd(std::string_view line) {
+    host.take();
+    host.feed(std::string(line) + "\r\n");
+    return host.take();
+  }
+  std::string send_raw(std::string_view data) {
+    host.take();
+    host.feed(data);
+    return host.take();
+  }
+  bool closed() const { return host.closed; }
+};
+
+class Pop3Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/loft-pop3-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    store::MaildirOptions so;
+    so.root = dir_ / "mail";
+    so.fsync = false;
+    store_ = store::open_maildir_store(so);
+    users_ = auth::UserDb::open(dir_ / "users.db");
+    users_->add("alice", "alice-pass");
+    users_->add("bob", "bob-pass");
+    auth::Throttle::Options to;
+    to.free_failures = 3;
+    to.base_delay = std::chrono::milliseconds(250);
+    throttle_ = std::make_unique<auth::Throttle>(to);
+    faulty_store_ = std::make_unique<FaultyStore>(*store_, faults_);
+    ctx_ = std::make_unique<Context>(Context{*faulty_store_, *users_, *throttle_, locks_, Options{}});
+  }
+
+  void TearDown() override {
+    ctx_.reset();
+    faulty_store_.reset();
+    store_.reset();
+    users_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  struct Peer {
+    std::string address = "127.0.0.1";
+    bool loopback = true;
+    bool tls_available = false;
+    bool tls = false;
+  };
+
+  std::unique_ptr<Client> connect() { return connect(Peer()); }
+  std::unique_ptr<Client> connect(Peer p) {
+    auto c = std::make_unique<Client>();
+    c->host.peer = p.address;
+    c->host.loopback = p.loopback;
+    c->host.tls_avail = p.tls_available;
+    c->host.tls_on = p.tls;
+    c->session = make_session(*ctx_, c->host);
+    c->host.session = c->session.get();
+    c->session->on_open();
+    c->host.run();
+    return c;
+  }
+
+  // Connects and logs in with USER/PASS; asserts success.
+  std::unique_ptr<Client> login(const std::string& user = "alice", const std::string& pass = "alice-pass") {
+    auto c = connect();
+    EXPECT_EQ(c->cmd("USER " + user), "+OK\r\n");
+    EXPECT_EQ(c->cmd("PASS " + pass), "+OK Logged in.\r\n");
+    return c;
+  }
+
+  uint32_t deliver(const std::string& text, const std::string& user = "alice", uint32_t flags = 0) {
+    store::NewMessage m;
+    m.pieces.push_back(text);
+    m.flags = flags;
+    return store_->user(user)->append("INBOX", m);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+  Faults faults_;
+  std::unique_ptr<FaultyStore> faulty_store_;  // what the sessions use
+  std::unique_ptr<auth::UserDb> users_;
+  std::unique_ptr<auth::Throttle> throttle_;
+  MaildropLocks locks_;
+  std::unique_ptr<Context> ctx_;
+};
+
+}  // namespace loft::pop3::testing

@@ -1,0 +1,147 @@
+// RETR and TOP: byte-exact content, dot-stuffing, the terminator, TOP line
+// counts, and streaming of large messages with bounded buffering.
+#include "pop3/session.h"
+#include "pop3_test_support.h"
+
+namespace loft::pop3::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Reference dot-stuffing, line by line.
+std::string stuffed(const std::string& msg) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < msg.size()) {
+    size_t nl = msg.find('\n', pos);
+    size_t end = nl == std::string::npos ? msg.size() : nl + 1;
+    if (msg[pos] == '.') out += '.';
+    out.append(msg, pos, end - pos);
+    pos = end;
+  }
+  if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
+  return out + ".\r\n";
+}
+
+std::string stored_body(store::Store& s, uint32_t uid) {
+  auto f = s.user("alice")->open_message("INBOX", uid);
+  return f.read(0, f.size());
+}
+
+TEST_F(Pop3Test, RetrIsByteExactAndDotStuffed) {
+  const std::string msg = "Subject: dots\r\n\r\n.leading\r\n..two\r\nmiddle.dot\r\n.\r\nend\r\n";
+  uint32_t uid = deliver(msg);
+  ASSERT_EQ(stored_body(*store_, uid), msg);
+  auto c = login();
+  EXPECT_EQ(c->cmd("RETR 1"),
+            "+OK " + std::to_string(msg.size()) + " octets\r\n" +
+                "Subject: dots\r\n\r\n..leading\r\n...two\r\nmiddle.dot\r\n..\r\nend\r\n.\r\n");
+}
+
+TEST_F(Pop3Test, RetrAddsCrlfWhenMessageDoesNotEndWithOne) {
+  uint32_t uid = deliver("Subject: b\r\n\r\nnoeol");
+  std::string body = stored_body(*store_, uid);
+  auto c = login();
+  std::string r = c->cmd("RETR 1");
+  EXPECT_EQ(r, "+OK " + std::to_string(body.size()) + " octets\r\n" + stuffed(body));
+  EXPECT_EQ(r.find("noeol\r\n.\r\n"), r.size() - 10);
+}
+
+TEST_F(Pop3Test, RetrOfMessageEndingInDotLineWithoutCrlf) {
+  uint32_t uid = deliver("Subject: b\r\n\r\nx\r\n.");
+  std::string body = stored_body(*store_, uid);
+  auto c = login();
+  EXPECT_EQ(c->cmd("RETR 1"), "+OK " + std::to_string(body.size()) + " octets\r\n" + stuffed(body));
+}
+
+TEST_F(Pop3Test, TopLineCounts) {
+  deliver("Subject: a\r\nFrom: x@y\r\n\r\nline1\r\n.dot\r\nline3\r\n");
+  deliver("Subject: c\r\n");
+  auto c = login();
+  EXPECT_EQ(c->cmd("TOP 1 0"), "+OK\r\nSubject: a\r\nFrom: x@y\r\n\r\n.\r\n");
+  EXPECT_EQ(c->cmd("TOP 1 1"), "+OK\r\nSubject: a\r\nFrom: x@y\r\n\r\nline1\r\n.\r\n");
+  EXPECT_EQ(c->cmd("TOP 1 2"), "+OK\r\nSubject: a\r\nFrom: x@y\r\n\r\nline1\r\n..dot\r\n.\r\n");
+  EXPECT_EQ(c->cmd("TOP 1 3"), "+OK\r\nSubject: a\r\nFrom: x@y\r\n\r\nline1\r\n..dot\r\nline3\r\n.\r\n");
+  EXPECT_EQ(c->cmd("TOP 1 18446744073709551615"), c->cmd("TOP 1 3"));
+  EXPECT_EQ(c->cmd("top  2  0"), "+OK\r\nSubject: c\r\n.\r\n");
+}
+
+TEST_F(Pop3Test, PipelinedCommandWaitsForRetrToFinish) {
+  std::string big(300 * 1024, 'x');
+  for (size_t i = 76; i < big.size(); i += 78) big[i] = '\r', big[i + 1] = '\n';
+  std::string msg = "Subject: big\r\n\r\n" + big + "\r\n";
+  uint32_t uid = deliver(msg);
+  std::string body = stored_body(*store_, uid);
+  auto c = login();
+  std::string r = c->send_raw("RETR 1\r\nNOOP\r\n");
+  EXPECT_EQ(r, "+OK " + std::to_string(body.size()) + " octets\r\n" + stuffed(body) + "+OK\r\n");
+}
+
+TEST_F(Pop3Test, LargeMessageStreamsWithBoundedBuffering) {
+  // ~20 MB with dot lines of varying length so that dots, CRs and LFs fall on
+  // every kind of 64 KiB chunk boundary.
+  std::string msg = "Subject: large\r\n\r\n";
+  msg.reserve(21 << 20);
+  for (int i = 0; msg.size() < (20u << 20); ++i) {
+    if (i % 5 == 0) msg += '.';
+    msg.append(static_cast<size_t>(i % 97), static_cast<char>('a' + i % 26));
+    msg += "\r\n";
+  }
+  uint32_t uid = deliver(msg);
+  msg.clear();
+  msg.shrink_to_fit();
+  std::string body = stored_body(*store_, uid);
+  std::string expected = "+OK " + std::to_string(body.size()) + " octets\r\n" + stuffed(body) + "+OK\r\n";
+  body.clear();
+  body.shrink_to_fit();
+
+  auto c = login();
+  c->host.take();
+  c->host.auto_drain = false;  // the client reads only when the test says so
+  c->host.max_pending = 0;
+  c->host.feed("RETR 1\r\nNOOP\r\n");
+  int rounds = 0;
+  while (c->host.pending > 0 && rounds < 10000) {
+    c->host.drain();
+    c->host.run();
+    ++rounds;
+  }
+  EXPECT_GT(rounds, 40);  // it really waited for the client
+  // At most the high-water mark plus one stuffed chunk is ever queued.
+  EXPECT_LE(c->host.max_pending, Pop3Session::kHighWater + 2 * Pop3Session::kChunk);
+  EXPECT_EQ(c->host.out.size(), expected.size());
+  EXPECT_TRUE(c->host.out == expected);
+}
+
+TEST_F(Pop3Test, DropDuringStreamingIsHarmless) {
+  std::string msg = "Subject: x\r\n\r\n" + std::string(2 << 20, 'y') + "\r\n";
+  deliver(msg);
+  deliver("Subject: z\r\n\r\nz\r\n");
+  auto c = login();
+  c->host.auto_drain = false;
+  c->host.feed("DELE 2\r\nRETR 1\r\n");
+  EXPECT_GT(c->host.pending, 0u);
+  c->host.drop();
+  EXPECT_FALSE(locks_.is_locked("alice"));
+  EXPECT_EQ(store_->user("alice")->list_messages("INBOX").size(), 2u);
+  auto d = login();
+  EXPECT_EQ(d->cmd("STAT").rfind("+OK 2 ", 0), 0u);
+}
+
+TEST_F(Pop3Test, TimeoutDuringStreamingClosesWithoutCorruptingTheAnswer) {
+  deliver("Subject: x\r\n\r\n" + std::string(2 << 20, 'y') + "\r\n");
+  auto c = login();
+  c->host.auto_drain = false;
+  c->host.take();
+  c->host.feed("RETR 1\r\n");
+  size_t before = c->host.out.size();
+  c->session->on_timeout();
+  c->host.pending = 0;
+  c->host.run();
+  EXPECT_TRUE(c->closed());
+  EXPECT_EQ(c->host.out.size(), before);  // no "-ERR" inside the message data
+  EXPECT_FALSE(locks_.is_locked("alice"));
+}
+
+}  // namespace
+}  // namespace loft::pop3::testing
