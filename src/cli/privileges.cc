@@ -1,5 +1,7 @@
 #include "cli/privileges.h"
 
+#include "cli/config.h"
+
 #include <grp.h>
 #include <pwd.h>
 #include <spdlog/spdlog.h>
@@ -20,6 +22,13 @@ void switch_to(uid_t uid, gid_t gid) {
 }
 
 }  // namespace
+
+void check_run_as(const std::string& run_as) {
+  if (geteuid() != 0 || run_as.empty()) return;
+  struct passwd* pw = getpwnam(run_as.c_str());
+  if (!pw) throw ConfigError("run_as: no such user '" + run_as + "'");
+  if (pw->pw_uid == 0) throw ConfigError("run_as: refusing to keep running as root");
+}
 
 void drop_privileges(const std::string& run_as, const std::filesystem::path& data_dir) {
   if (geteuid() != 0) return;

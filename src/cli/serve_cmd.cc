@@ -1,5 +1,6 @@
 // loft serve: wires configuration, store, authentication and the protocol
 // sessions to the network layer, then serves until SIGTERM.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -73,6 +74,8 @@ int run_serve(const ServeArgs& args) {
     std::cerr << "loft: " << e.what() << "\n";
     return kExitConfig;
   }
+  // Logs go to stderr (stdout stays free for a supervisor's use).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("loft"));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   set_log_level(config.log_level);
   // Before any thread exists, so that only the loop sees the signals.
@@ -88,9 +91,17 @@ int run_serve(const ServeArgs& args) {
     // Root is needed only to bind low ports and to read a root-only key: do
     // that, drop privileges, and only then open the user database and the
     // store, so that every file Loft creates belongs to the unprivileged user.
-    net::Server server(config.worker_threads);
+    // Configuration mistakes are found before anything is bound.
+    check_run_as(config.run_as);
     std::shared_ptr<net::TlsContext> tls;
-    if (!config.self_signed()) tls = load_tls(config);
+    if (!config.self_signed()) {
+      try {
+        tls = load_tls(config);
+      } catch (const std::exception& e) {
+        throw ConfigError(e.what());
+      }
+    }
+    net::Server server(config.worker_threads);
     server.set_limits(limits(config));
 
     std::unique_ptr<auth::UserDb> users;
@@ -158,7 +169,7 @@ int run_serve(const ServeArgs& args) {
     spdlog::info("Loft stopped");
     return kExitOk;
   } catch (const ConfigError& e) {
-    std::cerr << "loft: " << e.what() << "\n";
+    spdlog::critical("{}", e.what());
     return kExitConfig;
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
