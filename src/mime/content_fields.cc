@@ -4,14 +4,7 @@
 #include "mime/rfc822_tokenizer.h"
 
 namespace loft::mime {
-namespace {
 
-// RFC 2046 limits boundaries to 70 bytes; Dovecot keeps 80 and cuts the rest,
-// so longer boundary lines still match on their first 80 bytes.
-constexpr size_t kMaxBoundary = 80;
-
-// Dovecot's message_header_strdup(): string fields keep everything, a NUL
-// becomes U+FFFD.
 std::string HeaderStrdup(std::string_view value) {
   std::string out;
   out.reserve(value.size());
@@ -24,6 +17,12 @@ std::string HeaderStrdup(std::string_view value) {
   }
   return out;
 }
+
+namespace {
+
+// RFC 2046 limits boundaries to 70 bytes; Dovecot keeps 80 and cuts the rest,
+// so longer boundary lines still match on their first 80 bytes.
+constexpr size_t kMaxBoundary = 80;
 
 void ParseType(ContentFields& f, std::string_view value) {
   Rfc822Tokenizer tok(value);

@@ -40,4 +40,8 @@ struct ContentTypeInfo {
 };
 ContentTypeInfo ParseContentTypeForParser(std::string_view full_value, bool want_boundary);
 
+// Dovecot's message_header_strdup(): string fields keep everything, a NUL
+// becomes U+FFFD.
+std::string HeaderStrdup(std::string_view value);
+
 }  // namespace loft::mime

@@ -1,6 +1,7 @@
 // BODY / BODYSTRUCTURE rendering (RFC 3501 7.4.2), byte-compatible with
 // Dovecot 2.3's imap-bodystructure.c.
 
+#include "util/ascii.h"
 #include <strings.h>
 
 #include "mime/imap_strings.h"
@@ -12,16 +13,6 @@ constexpr std::string_view kEmptyBody = R"(("text" "plain" ("charset" "us-ascii"
 constexpr std::string_view kEmptyBodyStructure =
     R"(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL))";
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x += 'a' - 'A';
-    if (y >= 'A' && y <= 'Z') y += 'a' - 'A';
-    if (x != y) return false;
-  }
-  return true;
-}
 
 void AppendParams(std::string& out, const Message& msg, Range params, bool default_charset) {
   if (!default_charset && params.count == 0) {
@@ -33,7 +24,7 @@ void AppendParams(std::string& out, const Message& msg, Range params, bool defau
   for (uint32_t i = 0; i < params.count; ++i) {
     const Param& p = msg.param(params.first + i);
     if (i > 0) out += ' ';
-    if (default_charset && EqualsNoCase(msg.text(p.name), "charset")) seen_charset = true;
+    if (default_charset && util::equals_ignore_case(msg.text(p.name), "charset")) seen_charset = true;
     AppendImapString(out, msg.text(p.name));
     out += ' ';
     AppendImapString(out, msg.text(p.value));
@@ -85,8 +76,8 @@ void AppendChildren(std::string& out, const Message& msg, const Part& part, bool
 bool IsTruncated(const Message& msg, const Part& part) {
   if (part.type.present()) {
     std::string_view type = msg.text(part.type);
-    if (EqualsNoCase(type, "message") && EqualsNoCase(msg.text(part.subtype), "rfc822")) return true;
-    return EqualsNoCase(type, "multipart");
+    if (util::equals_ignore_case(type, "message") && util::equals_ignore_case(msg.text(part.subtype), "rfc822")) return true;
+    return util::equals_ignore_case(type, "multipart");
   }
   return part.parent != kNoPart && msg.part(part.parent).is(kPartDigest);
 }
@@ -108,8 +99,8 @@ void AppendMultipart(std::string& out, const Message& msg, const Part& part, boo
 void AppendSinglePart(std::string& out, const Message& msg, const Part& part, bool extended) {
   bool text;
   if (part.is(kPartMessageRfc822)) {
-    if (part.type.present() && EqualsNoCase(msg.text(part.type), "message") &&
-        EqualsNoCase(msg.text(part.subtype), "global")) {
+    if (part.type.present() && util::equals_ignore_case(msg.text(part.type), "message") &&
+        util::equals_ignore_case(msg.text(part.subtype), "global")) {
       out += R"("message" "global")";  // only with ParseLimits::nest_message_global
     } else {
       out += R"("message" "rfc822")";
@@ -122,7 +113,7 @@ void AppendSinglePart(std::string& out, const Message& msg, const Part& part, bo
     out += R"("text" "plain")";
     text = true;
   } else {
-    text = EqualsNoCase(msg.text(part.type), "text");
+    text = util::equals_ignore_case(msg.text(part.type), "text");
     AppendImapString(out, msg.text(part.type));
     out += ' ';
     AppendImapString(out, msg.text(part.subtype));
@@ -169,14 +160,14 @@ void AppendSinglePart(std::string& out, const Message& msg, const Part& part, bo
 bool IsPlain7bit(const Message& msg) {
   const Part& root = msg.root();
   if (!root.is(kPartText) || root.first_child != kNoPart) return false;
-  if (root.subtype.present() && !EqualsNoCase(msg.text(root.subtype), "plain")) return false;
+  if (root.subtype.present() && !util::equals_ignore_case(msg.text(root.subtype), "plain")) return false;
   if (root.type_params.count > 1) return false;
   if (root.type_params.count == 1) {
     const Param& p = msg.param(root.type_params.first);
-    if (!EqualsNoCase(msg.text(p.name), "charset") || !EqualsNoCase(msg.text(p.value), "us-ascii")) return false;
+    if (!util::equals_ignore_case(msg.text(p.name), "charset") || !util::equals_ignore_case(msg.text(p.value), "us-ascii")) return false;
   }
   if (root.id.present() || root.description.present()) return false;
-  if (root.transfer_encoding.present() && !EqualsNoCase(msg.text(root.transfer_encoding), "7bit")) return false;
+  if (root.transfer_encoding.present() && !util::equals_ignore_case(msg.text(root.transfer_encoding), "7bit")) return false;
   return !root.md5.present() && !root.disposition.present() && root.languages.count == 0 &&
          !root.location.present();
 }

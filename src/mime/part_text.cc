@@ -1,23 +1,9 @@
 // DecodePartText(): a leaf part's body as UTF-8 text, for SEARCH.
 
+#include "util/ascii.h"
 #include "mime/decode.h"
 
 namespace loft::mime {
-namespace {
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x += 'a' - 'A';
-    if (y >= 'A' && y <= 'Z') y += 'a' - 'A';
-    if (x != y) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 std::string DecodePartText(const Message& msg, uint32_t index, std::string_view data) {
   const Part& part = msg.part(index);
   if (part.end_offset > data.size() || part.body_offset > part.end_offset) return std::string();
@@ -28,7 +14,7 @@ std::string DecodePartText(const Message& msg, uint32_t index, std::string_view 
   std::string_view charset = "us-ascii";
   for (uint32_t i = 0; i < part.type_params.count; ++i) {
     const Param& p = msg.param(part.type_params.first + i);
-    if (EqualsNoCase(msg.text(p.name), "charset")) {
+    if (util::equals_ignore_case(msg.text(p.name), "charset")) {
       charset = msg.text(p.value);
       break;
     }

@@ -1,5 +1,6 @@
 // Base64 and quoted-printable decoders (RFC 2045 6.7, 6.8).
 
+#include "util/ascii.h"
 #include <array>
 
 #include "mime/decode.h"
@@ -25,16 +26,6 @@ int HexValue(char c) {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x += 'a' - 'A';
-    if (y >= 'A' && y <= 'Z') y += 'a' - 'A';
-    if (x != y) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -172,8 +163,8 @@ std::string DecodeQuotedPrintable(std::string_view in, bool q_encoding) {
 }
 
 std::string DecodeTransferEncoding(std::string_view body, std::string_view encoding) {
-  if (EqualsNoCase(encoding, "base64")) return DecodeBase64(body);
-  if (EqualsNoCase(encoding, "quoted-printable")) return DecodeQuotedPrintable(body);
+  if (util::equals_ignore_case(encoding, "base64")) return DecodeBase64(body);
+  if (util::equals_ignore_case(encoding, "quoted-printable")) return DecodeQuotedPrintable(body);
   return std::string(body);
 }
 

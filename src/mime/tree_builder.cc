@@ -5,20 +5,6 @@
 namespace loft::mime {
 namespace {
 
-// String envelope fields keep NULs as U+FFFD (Dovecot's message_header_strdup).
-std::string HeaderStrdup(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\0') {
-      out += "\xEF\xBF\xBD";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 void AppendAddresses(std::vector<ParsedAddress>& list, std::string_view full_value) {
   std::vector<ParsedAddress> parsed = ParseAddressList(full_value);
   list.insert(list.end(), std::make_move_iterator(parsed.begin()), std::make_move_iterator(parsed.end()));
