@@ -66,6 +66,13 @@ void Connection::start(const SessionFactory& factory) {
 void Connection::on_events(uint32_t events) {
   if (closed_) return;
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) handle_readable();
+  // A reset or fully closed socket keeps reporting HUP/ERR whatever the
+  // interest set; nothing more can be sent, so don't wait for a paused
+  // session (that would spin the loop until its work finishes).
+  if (!closed_ && peer_eof_ && (events & (EPOLLHUP | EPOLLERR))) {
+    shutdown_now();
+    return;
+  }
   if (!closed_ && (events & EPOLLOUT)) handle_writable();
 }
 
