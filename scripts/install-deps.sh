@@ -8,7 +8,7 @@ PACKAGES="build-essential cmake ninja-build pkg-config
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl python3 python3-pytest curl fetchmail getmail6
-  dovecot-imapd dovecot-pop3d dovecot-lmtpd"
+  dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix"
 
 missing=""
 for p in $PACKAGES; do
@@ -20,8 +20,8 @@ echo "installing:$missing"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-# Dovecot's package would start the system service; Loft's tests run their
-# own private instance, so keep the system one from starting.
+# Dovecot's and Postfix's packages would start their system services; Loft's
+# tests run private instances, so keep the system ones from starting.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
   $SUDO chmod +x /usr/sbin/policy-rc.d

@@ -11,6 +11,7 @@
 #include "cli/privileges.h"
 #include "cli/sysexits.h"
 #include "lmtp/lmtp.h"
+#include "util/ascii.h"
 #include "store/store.h"
 
 namespace loft::cli {
@@ -48,6 +49,22 @@ std::string strip_from_line(std::string& msg) {
   return line.substr(0, sp);
 }
 
+// Whether the message's header block has a field of this name.
+bool has_header(std::string_view msg, std::string_view name) {
+  size_t pos = 0;
+  while (pos < msg.size()) {
+    size_t eol = msg.find('\n', pos);
+    std::string_view line = msg.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    if (line.empty() || line == "\r") return false;  // end of the header
+    if (line.size() > name.size() && line[name.size()] == ':' &&
+        util::equals_ignore_case(line.substr(0, name.size()), name))
+      return true;
+    if (eol == std::string_view::npos) return false;
+    pos = eol + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 int run_deliver(const DeliverArgs& args) {
@@ -72,7 +89,7 @@ int run_deliver(const DeliverArgs& args) {
 
     store::MaildirOptions opts;
     opts.root = config.mail_root();
-    opts.max_message_size = config.max_message_size + 4096;  // room for our trace headers
+    opts.max_message_size = config.max_message_size + 4096;  // room for a Return-Path
     opts.fsync = config.fsync;
     opts.notify_socket = config.notify_socket();
     auto store = store::open_maildir_store(opts);
@@ -84,15 +101,19 @@ int run_deliver(const DeliverArgs& args) {
       std::cerr << "loft deliver: mailbox '" << mailbox << "' does not exist, delivering to INBOX\n";
       mailbox = "INBOX";
     }
+    // Whoever hands the message over (Postfix's local(8), procmail) has
+    // already written its trace fields; like Dovecot's LDA, add none, except
+    // a Return-Path when the sender is known and the message has none.
     std::string sender = args.from;
     if (sender.empty() && getenv("SENDER")) sender = getenv("SENDER");
     if (sender.empty()) sender = from_line_sender;
-    if (sender.empty()) sender = "MAILER-DAEMON";
-    lmtp::TraceInfo info;
-    info.sender = sender == "MAILER-DAEMON" ? std::string() : sender;
-    info.recipient = record->name;
-    info.add_received = false;  // as Dovecot's LDA: no Received for a local hand-over
-    std::string trace = lmtp::trace_headers(info);
+    std::string trace;
+    if (!sender.empty() && !has_header(message, "Return-Path")) {
+      lmtp::TraceInfo info;
+      info.sender = sender == "MAILER-DAEMON" ? std::string() : sender;
+      info.add_received = false;
+      trace = lmtp::trace_headers(info);
+    }
     store::NewMessage msg;
     msg.pieces = {trace, message};
     mail->append(mailbox, msg);
