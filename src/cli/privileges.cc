@@ -30,7 +30,8 @@ void check_run_as(const std::string& run_as) {
   if (pw->pw_uid == 0) throw ConfigError("run_as: refusing to keep running as root");
 }
 
-void drop_privileges(const std::string& run_as, const std::filesystem::path& data_dir) {
+void drop_privileges(const std::string& run_as, const std::filesystem::path& data_dir,
+                     const std::vector<std::filesystem::path>& made_as_root) {
   if (geteuid() != 0) return;
   std::string name = run_as;
   if (name.empty()) name = getpwnam("loft") ? "loft" : "nobody";
@@ -51,6 +52,10 @@ void drop_privileges(const std::string& run_as, const std::filesystem::path& dat
       if (lchown(it->path().c_str(), uid, gid) != 0)
         throw std::runtime_error("cannot chown " + it->path().string() + ": " + strerror(errno));
     }
+  }
+  for (auto& p : made_as_root) {
+    if (lstat(p.c_str(), &st) == 0 && st.st_uid != uid && lchown(p.c_str(), uid, gid) != 0)
+      throw std::runtime_error("cannot chown " + p.string() + ": " + strerror(errno));
   }
   switch_to(uid, gid);
   spdlog::info("running as {} (uid {})", name, uid);

@@ -93,13 +93,13 @@ int run_serve(const ServeArgs& args) {
     // store, so that every file Loft creates belongs to the unprivileged user.
     // Configuration mistakes are found before anything is bound.
     check_run_as(config.run_as);
+    // The certificate is ready before any port accepts (a self-signed one is
+    // made here, as root, and handed to the unprivileged user below).
     std::shared_ptr<net::TlsContext> tls;
-    if (!config.self_signed()) {
-      try {
-        tls = load_tls(config);
-      } catch (const std::exception& e) {
-        throw ConfigError(e.what());
-      }
+    try {
+      tls = load_tls(config);
+    } catch (const std::exception& e) {
+      throw ConfigError(e.what());
     }
     net::Server server(config.worker_threads);
     server.set_limits(limits(config));
@@ -133,9 +133,12 @@ int run_serve(const ServeArgs& args) {
       server.workers().submit([&store, user, mailbox] { store->notify_external(user, mailbox); });
     });
 
-    drop_privileges(config.run_as, config.data_dir);
+    std::vector<std::filesystem::path> made_as_root = {config.notify_socket().parent_path(),
+                                                       config.notify_socket()};
+    if (config.self_signed())
+      made_as_root.insert(made_as_root.end(), {config.cert_path().parent_path(), config.cert_path(), config.key_path()});
+    drop_privileges(config.run_as, config.data_dir, made_as_root);
 
-    if (!tls) tls = load_tls(config);
     server.set_tls(tls);
     users = auth::UserDb::open(config.users_db());
     store::MaildirOptions store_opts;
