@@ -150,6 +150,7 @@ int run_serve(const ServeArgs& args) {
     store = store::open_maildir_store(store_opts);
     pop3_ctx.emplace(pop3::Context{*store, *users, throttle, locks, pop3_options(config)});
     lmtp_ctx.emplace(lmtp::Context{*store, *users, lmtp_options(config)});
+    server.start_listening();
     spdlog::info("Loft serving from {}", config.data_dir.string());
 
     server.run([&] {

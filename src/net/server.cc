@@ -102,7 +102,7 @@ void Server::listen(ListenerSpec spec) {
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (res->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 1024) != 0) {
+  if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
     int e = errno;
     ::close(fd);
     throw std::runtime_error("cannot listen on " + spec.address + " (" + spec.name + "): " + strerror(e));
@@ -110,10 +110,19 @@ void Server::listen(ListenerSpec spec) {
   auto l = std::make_unique<Listener>();
   l->spec = std::move(spec);
   l->fd = fd;
-  Listener* raw = l.get();
-  loop_.add(fd, EPOLLIN, [this, raw](uint32_t) { accept_ready(*raw); });
-  spdlog::info("listening for {} on {}", raw->spec.name, raw->spec.address);
   listeners_.push_back(std::move(l));
+}
+
+void Server::start_listening() {
+  for (auto& l : listeners_) {
+    if (l->fd < 0 || l->listening) continue;
+    if (::listen(l->fd, 1024) != 0)
+      throw std::runtime_error("cannot listen on " + l->spec.address + " (" + l->spec.name + "): " + strerror(errno));
+    l->listening = true;
+    Listener* raw = l.get();
+    loop_.add(l->fd, EPOLLIN, [this, raw](uint32_t) { accept_ready(*raw); });
+    spdlog::info("listening for {} on {}", raw->spec.name, raw->spec.address);
+  }
 }
 
 void Server::accept_ready(Listener& l) {
@@ -232,7 +241,7 @@ void Server::run(std::function<void()> on_reload) {
 void Server::begin_shutdown() {
   shutting_down_ = true;
   for (auto& l : listeners_) {
-    loop_.remove(l->fd);
+    if (l->listening) loop_.remove(l->fd);
     ::close(l->fd);
     l->fd = -1;
   }

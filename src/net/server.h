@@ -38,8 +38,11 @@ class Server {
   ~Server();
 
   // Binds now (so that privileges can be dropped afterwards); throws
-  // std::runtime_error with a one-line reason.
+  // std::runtime_error with a one-line reason. Connections are accepted
+  // only after start_listening(), so none arrives before the process is
+  // ready (privileges dropped, store open).
   void listen(ListenerSpec spec);
+  void start_listening();
   // Binds a unix datagram socket; each datagram received is handed to fn on
   // the loop thread.
   void watch_datagrams(const std::filesystem::path& path, std::function<void(std::string_view)> fn);
@@ -59,6 +62,7 @@ class Server {
   struct Listener {
     ListenerSpec spec;
     int fd = -1;
+    bool listening = false;
   };
   void accept_ready(Listener& l);
   void begin_shutdown();

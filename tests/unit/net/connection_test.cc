@@ -123,6 +123,7 @@ class NetTest : public ::testing::Test {
     spec.implicit_tls = tls;
     spec.factory = [](SessionHost& h) { return std::make_unique<TestSession>(h); };
     server_->listen(spec);
+    server_->start_listening();
     return port;
   }
 
