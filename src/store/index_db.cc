@@ -6,18 +6,21 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <iterator>
 #include <thread>
 #include <unordered_map>
 
 namespace loft::store::internal {
 namespace {
 
-constexpr int kSchemaVersion = 1;
 constexpr int kBusyTimeoutMs = 10000;
 
 // Messages reference their mailbox and keywords their message with ON
 // DELETE CASCADE, so deleting a mailbox row drops everything it held.
-constexpr const char* kSchema = R"sql(
+//
+// A new index is made with the version-1 schema and then every migration,
+// exactly like an old index is brought up to date, so the two never differ.
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE mailboxes (
@@ -63,6 +66,20 @@ CREATE TABLE new_imports (
 );
 )sql";
 
+// kMigrations[i] turns version i+1 into version i+2.
+constexpr const char* kMigrations[] = {
+    // 2: cached parse results (mime::Message::Serialize()) by message row, so
+    // that they follow the message through an INBOX rename and go with it.
+    // Rows of version 1 have none; they are computed when first asked for.
+    R"sql(
+CREATE TABLE message_trees (
+  message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+  tree BLOB NOT NULL
+);
+)sql",
+};
+constexpr int kSchemaVersion = 1 + static_cast<int>(std::size(kMigrations));
+
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
   throw StoreError(ErrorCode::kTemporary,
                    "index: " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
@@ -90,6 +107,11 @@ Stmt& Stmt::bind(int i, std::string_view v) {
   return *this;
 }
 
+Stmt& Stmt::bind_blob(int i, std::string_view v) {
+  check(sqlite3_db_handle(s_), sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT), "bind");
+  return *this;
+}
+
 bool Stmt::step() {
   int rc = sqlite3_step(s_);
   if (rc == SQLITE_ROW) return true;
@@ -106,6 +128,14 @@ int64_t Stmt::int64(int col) const { return sqlite3_column_int64(s_, col); }
 
 std::string Stmt::text(int col) const {
   auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+  int n = sqlite3_column_bytes(s_, col);
+  return p ? std::string(p, static_cast<size_t>(n)) : std::string();
+}
+
+bool Stmt::is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+
+std::string Stmt::blob(int col) const {
+  auto* p = static_cast<const char*>(sqlite3_column_blob(s_, col));
   int n = sqlite3_column_bytes(s_, col);
   return p ? std::string(p, static_cast<size_t>(n)) : std::string();
 }
@@ -158,28 +188,34 @@ Stmt IndexDb::prepare(const char* sql) {
   return Stmt(s);
 }
 
+int IndexDb::schema_version() {
+  Stmt s = prepare("SELECT MAX(version) FROM schema_version");
+  return s.step() ? static_cast<int>(s.int64(0)) : 0;
+}
+
 void IndexDb::create_schema() {
   auto schema_exists = [this] {
     return prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").step();
   };
-  // The common case (an existing index) needs no write lock.
-  if (!schema_exists()) {
-    begin_write();
-    try {
-      if (!schema_exists()) {  // another process may have been first
-        exec(kSchema);
-        prepare("INSERT INTO schema_version (version) VALUES (?)").bind(1, kSchemaVersion).run();
-      }
-      commit();
-    } catch (...) {
-      rollback();
-      throw;
+  // The common case (an index at the current version) needs no write lock.
+  if (schema_exists() && schema_version() == kSchemaVersion) return;
+  begin_write();
+  try {
+    // Checked again under the lock: another process may have been first.
+    if (!schema_exists()) {
+      exec(kSchemaV1);
+      prepare("INSERT INTO schema_version (version) VALUES (1)").run();
     }
-  }
-  Stmt s = prepare("SELECT MAX(version) FROM schema_version");
-  int64_t v = s.step() ? s.int64(0) : 0;
-  if (v != kSchemaVersion) {
-    throw StoreError(ErrorCode::kTemporary, "index: unsupported schema version " + std::to_string(v));
+    int version = schema_version();
+    if (version < 1 || version > kSchemaVersion) {
+      throw StoreError(ErrorCode::kTemporary, "index: unsupported schema version " + std::to_string(version));
+    }
+    for (; version < kSchemaVersion; ++version) exec(kMigrations[version - 1]);
+    prepare("UPDATE schema_version SET version=?").bind(1, int64_t{kSchemaVersion}).run();
+    commit();
+  } catch (...) {
+    rollback();
+    throw;
   }
 }
 
@@ -470,8 +506,44 @@ std::vector<std::string> IndexDb::import_markers(int64_t mailbox_id) {
   return out;
 }
 
-void IndexDb::clear_import_markers(int64_t mailbox_id) {
-  prepare("DELETE FROM new_imports WHERE mailbox_id=?").bind(1, mailbox_id).run();
+void IndexDb::remove_import_markers(int64_t mailbox_id, std::span<const std::string> names) {
+  for (const std::string& name : names) {
+    prepare("DELETE FROM new_imports WHERE mailbox_id=? AND name=?").bind(1, mailbox_id).bind(2, name).run();
+  }
+}
+
+void IndexDb::put_tree(int64_t message_id, std::string_view tree) {
+  // Nothing when the message is gone (expunged while its tree was computed).
+  prepare(
+      "INSERT OR REPLACE INTO message_trees (message_id, tree) "
+      "SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM messages WHERE id=?1)")
+      .bind(1, message_id)
+      .bind_blob(2, tree)
+      .run();
+}
+
+void IndexDb::copy_tree(int64_t from_message, int64_t to_message) {
+  prepare(
+      "INSERT OR REPLACE INTO message_trees (message_id, tree) "
+      "SELECT ?, tree FROM message_trees WHERE message_id=?")
+      .bind(1, to_message)
+      .bind(2, from_message)
+      .run();
+}
+
+std::optional<TreeRow> IndexDb::message_tree(int64_t mailbox_id, uint32_t uid) {
+  Stmt s = prepare(
+      "SELECT m.id, m.file, m.size, t.tree FROM messages m "
+      "LEFT JOIN message_trees t ON t.message_id=m.id WHERE m.mailbox_id=? AND m.uid=?");
+  s.bind(1, mailbox_id).bind(2, static_cast<int64_t>(uid));
+  if (!s.step()) return std::nullopt;
+  TreeRow r;
+  r.message_id = s.int64(0);
+  r.uid = uid;
+  r.file = s.text(1);
+  r.size = static_cast<uint64_t>(s.int64(2));
+  if (!s.is_null(3)) r.tree = s.blob(3);
+  return r;
 }
 
 }  // namespace loft::store::internal

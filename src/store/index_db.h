@@ -37,6 +37,16 @@ struct MessageRow {
   MessageInfo info;
 };
 
+// A message's cached parse result (absent for rows from before schema
+// version 2) with what is needed to compute it again.
+struct TreeRow {
+  int64_t message_id = 0;
+  uint32_t uid = 0;
+  std::string file;
+  uint64_t size = 0;
+  std::optional<std::string> tree;
+};
+
 // A prepared statement, reset when the holder goes out of scope.
 class Stmt {
  public:
@@ -47,10 +57,13 @@ class Stmt {
 
   Stmt& bind(int i, int64_t v);
   Stmt& bind(int i, std::string_view v);
+  Stmt& bind_blob(int i, std::string_view v);
   bool step();  // true while a row is available
   void run();   // steps to completion
   int64_t int64(int col) const;
   std::string text(int col) const;
+  std::string blob(int col) const;
+  bool is_null(int col) const;
 
  private:
   sqlite3_stmt* s_;
@@ -59,7 +72,7 @@ class Stmt {
 class IndexDb {
  public:
   // Opens (creating) the index: WAL, synchronous FULL (OFF without fsync),
-  // busy timeout, schema.
+  // busy timeout, schema (brought up to the current version when older).
   IndexDb(const std::filesystem::path& path, bool fsync);
   ~IndexDb();
   IndexDb(const IndexDb&) = delete;
@@ -98,6 +111,13 @@ class IndexDb {
   std::vector<std::string> files(int64_t mailbox_id);
   MailboxStatus status(const MailboxRow& mailbox);
 
+  // Cached parse results: mime::Message::Serialize() of the message file.
+  // put_tree does nothing when the message row no longer exists; copy_tree
+  // nothing when the source has no tree.
+  void put_tree(int64_t message_id, std::string_view tree);
+  void copy_tree(int64_t from_message, int64_t to_message);
+  std::optional<TreeRow> message_tree(int64_t mailbox_id, uint32_t uid);
+
   void insert_tombstone(int64_t mailbox_id, uint32_t uid, uint64_t modseq);
   std::vector<uint32_t> tombstones_since(int64_t mailbox_id, uint64_t modseq);
 
@@ -109,12 +129,13 @@ class IndexDb {
   // new/ files already taken in but maybe not yet unlinked (see scan_new).
   void add_import_marker(int64_t mailbox_id, std::string_view name);
   std::vector<std::string> import_markers(int64_t mailbox_id);
-  void clear_import_markers(int64_t mailbox_id);
+  void remove_import_markers(int64_t mailbox_id, std::span<const std::string> names);
 
  private:
   Stmt prepare(const char* sql);
   void exec(const char* sql);
   void create_schema();
+  int schema_version();
 
   sqlite3* db_ = nullptr;
   std::map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address

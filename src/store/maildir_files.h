@@ -46,8 +46,15 @@ bool is_store_file_name(std::string_view name);
 // System flags from a Maildir info suffix ":2,<letters>" (for files in new/).
 uint32_t flags_from_maildir_info(std::string_view name);
 
+// A message file written completely into tmp/, not yet fsync'ed nor in cur/.
+struct StagedFile {
+  std::string unique;  // its name in tmp/
+  uint64_t size = 0;
+};
+
 // Writes one message into <mailbox_dir>/tmp and moves it into cur/ on
-// finish(). Until then, and if anything fails, the tmp file is removed.
+// finish(), or hands it to a MessageBatch with stage(). Until then, and if
+// anything fails, the tmp file is removed.
 class MessageWriter {
  public:
   MessageWriter(fs::path mailbox_dir, bool fsync);
@@ -58,6 +65,9 @@ class MessageWriter {
   void write(std::string_view raw);  // normalised to CRLF
   // fsync file, rename into cur/, fsync cur/. Returns the cur/ file name.
   std::string finish();
+  // Flushes and closes the file and leaves it in tmp/ for the caller
+  // (normally MessageBatch::add), who then owns it.
+  StagedFile stage();
   uint64_t size() const { return size_; }
 
  private:
@@ -71,6 +81,43 @@ class MessageWriter {
   uint64_t size_ = 0;
   CrlfNormalizer crlf_;
 };
+
+// Many message files made durable in cur/ together (scan_new). One fsync
+// after another costs a journal commit each (ext4 on the development VM:
+// 0.4-4 ms, so 934 files took up to 3.5 s); issued from several threads at
+// once, the file system commits them together (0.1-0.4 s for the same files).
+// Then one fsync of cur/ covers every rename. Files are removed again unless keep() is called: from tmp/ before
+// publish(), from cur/ after it.
+class MessageBatch {
+ public:
+  MessageBatch(fs::path mailbox_dir, bool fsync);
+  ~MessageBatch();
+  MessageBatch(const MessageBatch&) = delete;
+  MessageBatch& operator=(const MessageBatch&) = delete;
+
+  // Takes over a staged file.
+  void add(StagedFile f);
+  size_t size() const { return files_.size(); }
+  uint64_t bytes() const { return bytes_; }
+  fs::path tmp_path(size_t i) const { return dir_ / "tmp" / files_[i].unique; }
+
+  // fsync every file, rename each into cur/, fsync cur/. Returns the cur/
+  // names in the order the files were added. Called once.
+  const std::vector<std::string>& publish();
+  // The index refers to the files now: leave them.
+  void keep() noexcept { kept_ = true; }
+
+ private:
+  fs::path dir_;
+  bool fsync_;
+  std::vector<StagedFile> files_;
+  std::vector<std::string> published_;  // cur/ names of files_[0 .. size)
+  uint64_t bytes_ = 0;
+  bool kept_ = false;
+};
+
+// fsync of many files at once (from a few threads); throws the first error.
+void fsync_files(std::span<const fs::path> paths);
 
 // <mailbox_dir>/cur/<file> for a file name read back from the index;
 // throws StoreError(kTemporary) for a name that is not a plain file name.

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace loft::store {
@@ -139,6 +140,21 @@ class UserStore {
   // Messages, in UID order (the sequence order of a fresh session).
   virtual std::vector<MessageInfo> list_messages(std::string_view mailbox) = 0;
   virtual MessageFile open_message(std::string_view mailbox, uint32_t uid) = 0;
+
+  // The message's MIME tree: mime::ParseMessage() of its stored bytes, in
+  // mime::Message::Serialize() form (give it to mime::Message::Deserialize),
+  // so FETCH ENVELOPE / BODYSTRUCTURE / BODY[section] need not reparse. The
+  // index keeps it from the moment a message is stored; one that is missing
+  // (messages stored before the cache existed) or unusable is computed from
+  // the file, stored and returned. Throws kNotFound for no such message.
+  // Not pure virtual, so that existing wrappers and test doubles still
+  // compile; the default parses the file on every call.
+  virtual std::string parsed_message(std::string_view mailbox, uint32_t uid);
+  // The same for many messages (FETCH 1:*): (UID, tree) for every UID that
+  // exists, ascending, each once. All of it is held in memory at once, so
+  // callers ask for at most a few thousand messages per call.
+  virtual std::vector<std::pair<uint32_t, std::string>> parsed_messages(std::string_view mailbox,
+                                                                        std::span<const uint32_t> uids);
 
   // Durable when it returns: file and directory fsync'ed, index committed.
   // Returns the new UID.

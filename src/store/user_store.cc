@@ -156,11 +156,10 @@ std::unique_ptr<Subscription> MaildirUserStore::subscribe(
 MailboxStatus MaildirUserStore::status(std::string_view mailbox) {
   const std::string name = canonical_mailbox_name(mailbox);
   Changed changed;
+  take_in_new_if_changed(name, changed);
   MailboxStatus st;
   {
     std::lock_guard lock(mu_);
-    MailboxRow row = require_mailbox(name);
-    scan_new_if_changed(row, changed);
     Transaction tx(*db_, Transaction::kRead);
     st = db_->status(require_mailbox(name));
     tx.commit();
@@ -172,13 +171,12 @@ MailboxStatus MaildirUserStore::status(std::string_view mailbox) {
 std::vector<MessageInfo> MaildirUserStore::list_messages(std::string_view mailbox) {
   const std::string name = canonical_mailbox_name(mailbox);
   Changed changed;
+  take_in_new_if_changed(name, changed);
   std::vector<MessageInfo> out;
   {
     std::lock_guard lock(mu_);
-    MailboxRow row = require_mailbox(name);
-    scan_new_if_changed(row, changed);
     Transaction tx(*db_, Transaction::kRead);
-    std::vector<MessageRow> rows = db_->messages(row.id);
+    std::vector<MessageRow> rows = db_->messages(require_mailbox(name).id);
     tx.commit();
     out.reserve(rows.size());
     for (MessageRow& r : rows) out.push_back(std::move(r.info));
@@ -212,10 +210,10 @@ MessageFile MaildirUserStore::open_message(std::string_view mailbox, uint32_t ui
 MailboxChanges MaildirUserStore::changes_since(std::string_view mailbox, uint64_t modseq) {
   const std::string name = canonical_mailbox_name(mailbox);
   Changed changed;
+  take_in_new_if_changed(name, changed);
   MailboxChanges out;
   {
     std::lock_guard lock(mu_);
-    scan_new_if_changed(require_mailbox(name), changed);
     Transaction tx(*db_, Transaction::kRead);
     MailboxRow row = require_mailbox(name);
     out.highest_modseq = row.highest_modseq;

@@ -1,9 +1,11 @@
 // MaildirUserStore: one user's mail as Maildir++ files plus the SQLite index.
 //
-// Locking: every public method takes mu_ (one SQLite connection per user
+// Locking: every index access takes mu_ (one SQLite connection per user
 // per process); other processes are kept in order by SQLite's write lock
-// (BEGIN IMMEDIATE) and, for new/, by flock. Announcements to subscribers
-// and the notify socket happen after mu_ is released.
+// (BEGIN IMMEDIATE) and, for new/, by flock. File work (writing, fsync,
+// parsing) happens without mu_ where it can. flock is never taken while mu_
+// is held. Announcements to subscribers and the notify socket happen after
+// mu_ is released.
 #pragma once
 
 #include <time.h>
@@ -17,6 +19,7 @@
 
 #include "store/change_feed.h"
 #include "store/index_db.h"
+#include "store/maildir_files.h"
 #include "store/notify.h"
 #include "store/store.h"
 
@@ -38,6 +41,9 @@ class MaildirUserStore : public UserStore {
 
   std::vector<MessageInfo> list_messages(std::string_view mailbox) override;
   MessageFile open_message(std::string_view mailbox, uint32_t uid) override;
+  std::string parsed_message(std::string_view mailbox, uint32_t uid) override;
+  std::vector<std::pair<uint32_t, std::string>> parsed_messages(std::string_view mailbox,
+                                                                std::span<const uint32_t> uids) override;
   uint32_t append(std::string_view mailbox, const NewMessage& msg) override;
   std::vector<MessageInfo> store_flags(std::string_view mailbox, std::span<const uint32_t> uids, int mode,
                                        uint32_t flags, std::span<const std::string> keywords) override;
@@ -63,13 +69,21 @@ class MaildirUserStore : public UserStore {
   void clean_up();
   void finish_pending_removals();
   void clean_mailbox_files(const MailboxRow& row);
-  // Runs scan_new when new/'s mtime differs from the one seen last time.
-  void scan_new_if_changed(const MailboxRow& row, Changed& changed);
-  size_t scan_new_locked(const MailboxRow& row, Changed& changed);
-  // False when the file could not be opened (vanished, unreadable): skipped.
-  bool import_new_file(const MailboxRow& row, int new_dir_fd, const std::string& name);
-
   void announce(const Changed& changed);
+
+  // Taking in new/ (user_store_scan.cc); called WITHOUT mu_.
+  struct Import;
+  // Runs take_in_new when new/'s mtime differs from the one seen last time;
+  // never throws for a failure to take in (listing must still work).
+  void take_in_new_if_changed(const std::string& canonical_name, Changed& changed);
+  size_t take_in_new(const MailboxRow& row, Changed& changed);
+  // Copies a new/ file into tmp/ and adds it to the batch; false when the
+  // file could not be opened (vanished, unreadable, not a file): skipped.
+  bool stage_new_file(const MailboxRow& row, int new_dir_fd, const std::string& name, MessageBatch& batch,
+                      std::vector<Import>& imports);
+  // Publishes the batch into cur/ and commits its index rows; false when the
+  // mailbox was deleted meanwhile (nothing committed).
+  bool commit_imports(const MailboxRow& row, MessageBatch& batch, std::vector<Import>& imports);
 
   const std::string user_;
   const std::filesystem::path user_dir_;

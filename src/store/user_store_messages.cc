@@ -12,6 +12,7 @@
 
 #include "store/mailbox_names.h"
 #include "store/maildir_files.h"
+#include "store/message_tree.h"
 #include "store/user_store.h"
 
 namespace loft::store::internal {
@@ -80,6 +81,24 @@ uint32_t MaildirUserStore::append(std::string_view mailbox, const NewMessage& ms
     for (std::string_view piece : msg.pieces) writer.write(piece);
     file = writer.finish();
   }
+  // Parsed without the lock too: from the caller's bytes when they are
+  // stored unchanged, else from the file just written (still in the page
+  // cache), which spares a normalised copy of the whole message in memory.
+  // The tree is only a cache: if it cannot be made now, it is made when
+  // first asked for.
+  std::string tree;
+  try {
+    if (msg.pieces.size() == 1 && msg.pieces[0].size() == size) {
+      tree = tree_of(msg.pieces[0]);
+    } else {
+      tree = tree_of_file(dir / "cur" / file);
+    }
+  } catch (const StoreError&) {
+    tree.clear();
+  } catch (...) {
+    unlink_quiet(dir / "cur" / file);
+    throw;
+  }
 
   uint32_t uid = 0;
   std::string announced;
@@ -99,6 +118,7 @@ uint32_t MaildirUserStore::append(std::string_view mailbox, const NewMessage& ms
     info.modseq = current->highest_modseq + 1;
     int64_t id = db_->insert_message(row.id, info, file);
     db_->add_keywords(id, keywords);
+    if (!tree.empty()) db_->put_tree(id, tree);
     db_->set_counters(row.id, uid + 1, info.modseq);
     announced = current->name;
     tx.commit();  // nothing that can throw may follow inside this try
@@ -220,7 +240,12 @@ std::vector<uint32_t> MaildirUserStore::copy(std::string_view from, std::span<co
       }
       const uint64_t modseq = dst.highest_modseq + 1;
       uint32_t uidnext = dst.uidnext;
-      std::vector<std::pair<MessageInfo, std::string>> inserts;
+      struct Insert {
+        MessageInfo info;
+        std::string file;
+        int64_t source_id;
+      };
+      std::vector<Insert> inserts;
       for (const MessageRow& m : rows) {
         std::string file = cur_file_name(new_unique_name(), m.info.size);
         fs::path target = dst_dir / "cur" / file;
@@ -229,13 +254,14 @@ std::vector<uint32_t> MaildirUserStore::copy(std::string_view from, std::span<co
         MessageInfo info = m.info;
         info.uid = take_uid(uidnext++);
         info.modseq = modseq;
-        inserts.emplace_back(std::move(info), std::move(file));
+        inserts.push_back(Insert{std::move(info), std::move(file), m.id});
       }
       if (opts_.fsync) fsync_dir(dst_dir / "cur");
-      for (const auto& [info, file] : inserts) {
-        int64_t id = db_->insert_message(dst.id, info, file);
-        db_->add_keywords(id, info.keywords);
-        new_uids.push_back(info.uid);
+      for (const Insert& ins : inserts) {
+        int64_t id = db_->insert_message(dst.id, ins.info, ins.file);
+        db_->add_keywords(id, ins.info.keywords);
+        db_->copy_tree(ins.source_id, id);  // same bytes, same tree
+        new_uids.push_back(ins.info.uid);
       }
       db_->set_counters(dst.id, uidnext, modseq);
       tx.commit();
