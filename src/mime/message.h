@@ -90,6 +90,9 @@ struct Part {
   Range type_params, disposition_params;
   Range languages;  // entries of Message::strings
   uint32_t envelope = kNoPart;  // for a message/rfc822 part's child: its Envelope index
+  // Explicit tail padding, always zero: Serialize writes Parts as raw bytes
+  // and must never carry uninitialised memory into the index.
+  uint32_t reserved_ = 0;
 
   bool is(PartFlag f) const { return (flags & f) != 0; }
   uint64_t header_size() const { return body_offset - header_offset; }

@@ -11,7 +11,7 @@
 namespace loft::mime {
 namespace {
 
-constexpr char kMagic[4] = {'L', 'M', 'T', '1'};
+constexpr char kMagic[4] = {'L', 'M', 'T', '2'};  // 2: Part without implicit padding
 // ParseMessage never nests deeper than ParseLimits::max_depth allows; anything
 // much deeper in a cache entry is corruption.
 constexpr uint16_t kMaxCachedDepth = 1000;
@@ -21,6 +21,12 @@ static_assert(std::is_trivially_copyable_v<Envelope>);
 static_assert(std::is_trivially_copyable_v<Param>);
 static_assert(std::is_trivially_copyable_v<Address>);
 static_assert(std::is_trivially_copyable_v<TextRef>);
+// No padding anywhere: every byte written is a member's byte.
+static_assert(std::has_unique_object_representations_v<Part>);
+static_assert(std::has_unique_object_representations_v<Envelope>);
+static_assert(std::has_unique_object_representations_v<Param>);
+static_assert(std::has_unique_object_representations_v<Address>);
+static_assert(std::has_unique_object_representations_v<TextRef>);
 
 template <typename T>
 void PutTable(std::string& out, const std::vector<T>& v) {
