@@ -1,0 +1,88 @@
+// LIST and LSUB (RFC 3501 6.3.8-9) with the LIST-EXTENDED selection and
+// return options the parser knows (RFC 5258; SPECIAL-USE of RFC 6154).
+// A parent that does not exist but has matching children is listed as
+// \Noselect (RFC 3501) / \NonExistent (RFC 5258).
+#include <algorithm>
+#include <map>
+
+#include "imap/list_args.h"
+#include "imap/mailbox_name.h"
+#include "imap/mailbox_pattern.h"
+#include "imap/response_writer.h"
+#include "imap/session.h"
+
+namespace loft::imap {
+namespace {
+
+struct Entry {
+  bool exists = false;
+  bool subscribed = false;
+  bool has_children = false;
+  std::string special_use;
+};
+
+bool InboxFirst(const std::string& a, const std::string& b) {
+  bool ia = a == "INBOX", ib = b == "INBOX";
+  if (ia != ib) return ia;
+  return a < b;
+}
+
+}  // namespace
+
+void ImapSession::cmd_list(const Command& cmd) {
+  const bool lsub = cmd.name == "LSUB";
+  Parsed<ListArgs> parsed = lsub ? ParseLsubArgs(cmd.args, utf8_mode()) : ParseListArgs(cmd.args, utf8_mode());
+  if (!parsed) return arg_error(cmd, parsed.error());
+  ListArgs args = std::move(parsed.value());
+  const std::string_view kind = lsub ? "LSUB" : "LIST";
+  if (args.delimiter_query) {
+    untagged(std::string(kind) + " (\\Noselect) \"/\" \"\"");
+    return finish(cmd, lsub ? "OK Lsub completed." : "OK List completed.");
+  }
+  std::shared_ptr<store::UserStore> mail = mail_;
+  blocking<std::vector<store::MailboxInfo>>(
+      [mail] { return mail->list_mailboxes(); },
+      [this, lsub, kind, args = std::move(args)](Outcome<std::vector<store::MailboxInfo>>& o) {
+        if (!o.value) return finish(*current_, store_failure(o.store_error, o.code, o.error, "", kind));
+        // Every mailbox and every parent level of one.
+        std::map<std::string, Entry, decltype(&InboxFirst)> all(&InboxFirst);
+        for (const store::MailboxInfo& m : *o.value) {
+          Entry& e = all[m.name];
+          e.exists = true;
+          e.subscribed = m.subscribed;
+          e.special_use = m.special_use;
+          for (size_t sep = m.name.find('/'); sep != std::string::npos; sep = m.name.find('/', sep + 1))
+            if (sep > 0) all[m.name.substr(0, sep)].has_children = true;
+        }
+        std::vector<std::string> patterns;
+        for (const std::string& p : args.patterns) patterns.push_back(CombineReference(args.reference, p, '/'));
+        MailboxPattern pattern(std::move(patterns), '/');
+        const bool only_subscribed = lsub || args.select_subscribed;
+        std::string out;
+        for (const auto& [name, e] : all) {
+          if (!pattern.matches(name)) continue;
+          if (only_subscribed && !e.subscribed) continue;
+          std::vector<std::string> attrs;
+          if (lsub) {
+            if (!e.exists) attrs.push_back("\\Noselect");
+          } else {
+            if (!e.exists) attrs.push_back(args.extended ? "\\NonExistent" : "\\Noselect");
+            attrs.push_back(e.has_children ? "\\HasChildren" : "\\HasNoChildren");
+            if ((args.return_subscribed || args.select_subscribed) && e.subscribed) attrs.push_back("\\Subscribed");
+            if (args.return_special_use && !e.special_use.empty()) attrs.push_back(e.special_use);
+          }
+          if (args.select_special_use && e.special_use.empty()) continue;
+          out += "* ";
+          out += kind;
+          out += " (";
+          for (size_t i = 0; i < attrs.size(); ++i) out += (i ? " " : "") + attrs[i];
+          out += ") \"/\" ";
+          AppendMailboxName(out, name, utf8_mode());
+          out += "\r\n";
+        }
+        send(out);
+        finish(*current_, lsub ? "OK Lsub completed." : "OK List completed.");
+      });
+}
+
+}  // namespace loft::imap

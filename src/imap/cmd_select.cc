@@ -1,0 +1,101 @@
+// SELECT and EXAMINE (RFC 3501 6.3.1-2, RFC 9051 6.3.2-3).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "imap/flags.h"
+#include "imap/mailbox_name.h"
+#include "imap/response_writer.h"
+#include "imap/select_params.h"
+#include "imap/session.h"
+
+namespace loft::imap {
+namespace {
+
+constexpr uint32_t kAllSystemFlags =
+    store::kAnswered | store::kFlagged | store::kDeleted | store::kSeen | store::kDraft;
+
+struct Opened {
+  store::MailboxStatus status;
+  std::vector<store::MessageInfo> messages;
+};
+
+}  // namespace
+
+void ImapSession::cmd_select(const Command& cmd) {
+  const bool examine = cmd.name == "EXAMINE";
+  Parsed<SelectArgs> args = ParseSelectArgs(cmd.args, utf8_mode(), /*qresync_enabled=*/false);
+  if (!args) return arg_error(cmd, args.error());
+  if (selected_) {
+    // RFC 3501: selecting closes the current mailbox first (without
+    // expunging), even when the new SELECT fails; RFC 7162/9051 [CLOSED].
+    deselect();
+    untagged("OK [CLOSED] Previous mailbox closed.");
+  }
+  std::shared_ptr<store::UserStore> mail = mail_;
+  std::string name = args->mailbox;
+  blocking<Opened>(
+      [mail, name] {
+        Opened o;
+        // The status first: changes_since(its HIGHESTMODSEQ) later covers
+        // anything that happens while the list is read.
+        o.status = mail->status(name);
+        o.messages = mail->list_messages(name);
+        return o;
+      },
+      [this, examine, name](Outcome<Opened>& o) {
+        const Command& c = *current_;
+        if (!o.value) {
+          if (o.store_error && (o.code == store::ErrorCode::kNotFound || o.code == store::ErrorCode::kInvalidName))
+            return reply(c, "NO [NONEXISTENT] Mailbox doesn't exist: " +
+                                EncodeMailboxName(name, utf8_mode()));
+          spdlog::error("imap [{}]: selecting {} of {}: {}", peer_, name, user_, o.error);
+          return reply(c, "NO [SERVERBUG] Internal error occurred. Refer to server log for more information.");
+        }
+        Opened& op = *o.value;
+        std::set<std::string> keywords;
+        uint32_t first_unseen = 0;
+        uint32_t uidnext = op.status.uidnext;
+        for (size_t i = 0; i < op.messages.size(); ++i) {
+          const store::MessageInfo& m = op.messages[i];
+          keywords.insert(m.keywords.begin(), m.keywords.end());
+          if (first_unseen == 0 && !(m.flags & store::kSeen)) first_unseen = static_cast<uint32_t>(i + 1);
+          uidnext = std::max(uidnext, m.uid + 1);
+        }
+        std::vector<std::string> kw(keywords.begin(), keywords.end());
+        selected_.emplace();
+        selected_->name = name;
+        selected_->read_only = examine;
+        selected_->uidvalidity = op.status.uidvalidity;
+        selected_->view = MailboxView(std::move(op.messages), op.status.highest_modseq);
+        state_ = State::kSelected;
+        // Feed events that came while the mailbox was being read were
+        // dropped (nothing was selected): the sync step of this very
+        // command asks once more.
+        changes_pending_ = true;
+
+        std::string line = "FLAGS ";
+        AppendFlagList(line, kAllSystemFlags, kw);
+        untagged(line);
+        if (examine) {
+          untagged("OK [PERMANENTFLAGS ()] Read-only mailbox.");
+        } else {
+          std::string perm = "OK [PERMANENTFLAGS ";
+          AppendFlagList(perm, kAllSystemFlags, kw);
+          perm.insert(perm.size() - 1, perm.back() == '(' ? "\\*" : " \\*");
+          untagged(perm + "] Flags permitted.");
+        }
+        untagged(std::to_string(selected_->view.count()) + " EXISTS");
+        if (!rev2_enabled_) {
+          untagged("0 RECENT");  // \Recent is not kept yet (IMAP4rev2 dropped it)
+          if (first_unseen != 0) untagged("OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen.");
+        }
+        untagged("OK [UIDVALIDITY " + std::to_string(op.status.uidvalidity) + "] UIDs valid");
+        untagged("OK [UIDNEXT " + std::to_string(uidnext) + "] Predicted next UID");
+        untagged("OK [HIGHESTMODSEQ " + std::to_string(selected_->view.highest_modseq()) + "] Highest");
+        finish(c, examine ? "OK [READ-ONLY] Examine completed." : "OK [READ-WRITE] Select completed.");
+      });
+}
+
+}  // namespace loft::imap

@@ -1,0 +1,211 @@
+// The IMAP session state machine (internal; make_session() in imap.h is the
+// public entry point). Split over files by job, Dovecot's shape:
+//   session.cc       input, dispatch, async plumbing, timeouts, change feed
+//   session_sync.cc  the shared sync step: pending untagged updates, then the
+//                    tagged reply
+//   session_auth.cc  LOGIN, AUTHENTICATE (SASL), STARTTLS and the login
+//   cmd_*.cc         one command each: parse, check state, store work in
+//                    host.offload, then finish() (the sync step)
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "imap/arg_error.h"
+#include "imap/command_reader.h"
+#include "imap/imap.h"
+#include "imap/mailbox_view.h"
+#include "imap/raw_line_reader.h"
+
+namespace loft::imap {
+
+class ImapSession : public net::Session {
+ public:
+  ImapSession(Context& ctx, net::SessionHost& host);
+  ~ImapSession() override;
+
+  void on_open() override;
+  void on_input(std::string& buffer) override;
+  void on_timeout() override;
+  void on_close() override;
+
+  static constexpr size_t kMaxSaslLine = 16 * 1024;  // AUTHENTICATE responses, IDLE's DONE
+
+ private:
+  enum class State { kNotAuthenticated, kAuthenticated, kSelected, kLogout };
+  // Which pending updates the sync step may send (RFC 3501 7.4.1).
+  enum class Sync {
+    kNone,       // nothing (no mailbox output at all)
+    kNoExpunge,  // EXISTS and FETCH, no EXPUNGE: FETCH, STORE, SEARCH
+    kFull,       // everything
+  };
+
+  template <typename T>
+  struct Outcome {
+    std::optional<T> value;
+    bool store_error = false;
+    store::ErrorCode code = store::ErrorCode::kTemporary;
+    std::string error;  // empty on success
+  };
+  // Runs work() on a worker, then done(outcome) on the loop unless closing.
+  template <typename T, typename Work, typename Done>
+  void blocking(Work work, Done done);
+  template <typename Fn>
+  void guarded(Fn&& fn);
+
+  // ---- input and dispatch (session.cc)
+  void drive(std::string& buffer);
+  bool known_command(const CommandReader::CommandHead& head) const;
+  void execute(Command cmd);
+  void send(std::string_view data);  // as is (CRLF included by the caller)
+  void untagged(std::string_view line);  // "* " + line + CRLF
+  // A tagged reply sent at once, without the sync step (BAD, or errors
+  // before any mailbox work). Ends the command.
+  void reply(const Command& cmd, std::string_view status_text);
+  void bad(const Command& cmd, std::string_view text);  // "BAD Error in IMAP command X: text"
+  void arg_error(const Command& cmd, const ArgError& error);
+  void command_done(bool was_bad);
+  void update_pause();
+  void disconnect();
+  void internal_error(const char* where);
+  std::chrono::milliseconds current_idle_timeout() const;
+  bool plaintext_allowed() const;
+  std::string capability_list() const;
+  void on_mailbox_changed(const std::string& mailbox);
+  // The tagged status text for a failed store call (session_errors.cc).
+  std::string store_failure(bool store_error, store::ErrorCode code, const std::string& error,
+                            std::string_view mailbox, std::string_view doing);
+
+  // ---- the sync step (session_sync.cc)
+  // Sends the pending untagged updates `sync` allows (after fetching what
+  // changed when the change feed fired), then "<tag> <status_text>", and
+  // ends the command.
+  void finish(const Command& cmd, std::string status_text, Sync sync = Sync::kFull);
+  void sync_then(Sync sync, std::function<void()> then);
+  void send_updates(Sync sync);
+  void deselect();
+
+  // ---- authentication (session_auth.cc)
+  void cmd_login(const Command& cmd);
+  void cmd_authenticate(const Command& cmd);
+  void cmd_starttls(const Command& cmd);
+  void sasl_input(std::string_view line);
+  void sasl_step(std::string message, bool from_client);
+  void sasl_finish(bool success);
+  void sasl_reset();
+  void answer_auth(bool success, std::string user);
+  void login(const std::string& user);
+
+  // ---- commands (cmd_*.cc)
+  void cmd_capability(const Command& cmd);
+  void cmd_noop(const Command& cmd);
+  void cmd_logout(const Command& cmd);
+  void cmd_enable(const Command& cmd);
+  void cmd_id(const Command& cmd);
+  void cmd_select(const Command& cmd);
+  void cmd_close(const Command& cmd);
+  void cmd_unselect(const Command& cmd);
+  void cmd_namespace(const Command& cmd);
+  void cmd_idle(const Command& cmd);
+  void cmd_create(const Command& cmd);
+  void cmd_delete(const Command& cmd);
+  void cmd_rename(const Command& cmd);
+  void cmd_subscribe(const Command& cmd);  // and UNSUBSCRIBE
+  void cmd_status(const Command& cmd);
+  void cmd_list(const Command& cmd);  // and LSUB
+  // Runs a store call that answers nothing but OK/NO (CREATE, DELETE, ...).
+  void simple_store_command(const Command& cmd, std::string mailbox, std::string ok_text,
+                            std::function<void(store::UserStore&)> work);
+  void idle_input(std::string_view line);
+  // In IDLE: sends what the change feed announced, now.
+  void idle_sync();
+
+  Context& ctx_;
+  net::SessionHost& host_;
+  const Options options_;  // copied at the start: a reload affects new sessions only
+  std::string peer_;
+  CommandReader reader_;
+  RawLineReader raw_reader_{kMaxSaslLine};
+
+  State state_ = State::kNotAuthenticated;
+  bool busy_ = false;      // a command is in progress: no further commands
+  bool paused_ = false;    // what we last told the host
+  bool driving_ = false;
+  bool closing_ = false;
+  size_t bad_commands_ = 0;  // consecutive
+  std::optional<Command> current_;  // the command in progress (for finish())
+
+  // ENABLE (RFC 5161)
+  bool rev2_enabled_ = false;
+  bool utf8_mode() const { return rev2_enabled_; }
+
+  // AUTHENTICATE
+  bool sasl_waiting_ = false;  // a "+ " challenge is out: the next line is the response
+  bool sasl_final_ack_ = false;
+  std::shared_ptr<auth::SaslServer> sasl_;
+  std::string sasl_mechanism_;
+  std::string sasl_claimed_user_;
+  size_t sasl_client_messages_ = 0;
+
+  // Authenticated
+  std::string user_;
+  std::shared_ptr<store::UserStore> mail_;
+  std::unique_ptr<store::Subscription> subscription_;
+
+  // Selected
+  struct Selected {
+    std::string name;  // store name
+    bool read_only = false;
+    uint32_t uidvalidity = 0;
+    MailboxView view;
+  };
+  std::optional<Selected> selected_;
+  bool changes_pending_ = false;  // the change feed fired for the selected mailbox
+  bool syncing_ = false;          // a changes_since() is on a worker
+
+  // IDLE
+  bool idling_ = false;
+};
+
+template <typename Fn>
+void ImapSession::guarded(Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    internal_error(e.what());
+  } catch (...) {
+    internal_error("unknown exception");
+  }
+}
+
+template <typename T, typename Work, typename Done>
+void ImapSession::blocking(Work work, Done done) {
+  auto out = std::make_shared<Outcome<T>>();
+  host_.offload(
+      [out, work]() mutable {
+        try {
+          out->value.emplace(work());
+        } catch (const store::StoreError& e) {
+          out->store_error = true;
+          out->code = e.code();
+          out->error = *e.what() ? e.what() : "store error";
+        } catch (const std::exception& e) {
+          out->error = *e.what() ? e.what() : "error";
+        } catch (...) {
+          out->error = "unknown exception";
+        }
+      },
+      [this, out, done]() mutable {
+        if (closing_) return;
+        guarded([&] { done(*out); });
+      });
+}
+
+}  // namespace loft::imap

@@ -1,0 +1,59 @@
+// The shared sync step: every command ends here. Pending untagged updates of
+// the selected mailbox (what the change feed announced, fetched with
+// changes_since()) go out first, as far as RFC 3501 7.4.1 allows for the
+// command, then the tagged reply. No command writes notifications itself.
+#include <spdlog/spdlog.h>
+
+#include "imap/session.h"
+
+namespace loft::imap {
+
+void ImapSession::finish(const Command& cmd, std::string status_text, Sync sync) {
+  std::string line = cmd.tag + " " + status_text + "\r\n";
+  bool was_bad = status_text.substr(0, 4) == "BAD ";
+  sync_then(sync, [this, line = std::move(line), was_bad] {
+    send(line);
+    command_done(was_bad);
+  });
+}
+
+void ImapSession::sync_then(Sync sync, std::function<void()> then) {
+  if (sync == Sync::kNone || !selected_) return then();
+  if (!changes_pending_) {
+    send_updates(sync);
+    return then();
+  }
+  // Cleared before the query: a change committed while it runs fires the
+  // feed again and is picked up by the next sync.
+  changes_pending_ = false;
+  std::shared_ptr<store::UserStore> mail = mail_;
+  std::string name = selected_->name;
+  uint64_t modseq = selected_->view.highest_modseq();
+  blocking<store::MailboxChanges>(
+      [mail, name, modseq] { return mail->changes_since(name, modseq); },
+      [this, sync, then = std::move(then), name](Outcome<store::MailboxChanges>& o) {
+        if (selected_ && selected_->name == name) {
+          if (o.value)
+            selected_->view.Apply(*o.value);
+          else
+            spdlog::warn("imap [{}]: changes of {} in {}: {}", peer_, user_, name, o.error);
+          send_updates(sync);
+        }
+        then();
+      });
+}
+
+void ImapSession::send_updates(Sync sync) {
+  if (!selected_) return;
+  MailboxView::SyncOptions opts;
+  opts.allow_expunge = sync == Sync::kFull;
+  send(selected_->view.TakeUpdates(opts));
+}
+
+void ImapSession::deselect() {
+  selected_.reset();
+  changes_pending_ = false;
+  if (state_ == State::kSelected) state_ = State::kAuthenticated;
+}
+
+}  // namespace loft::imap
