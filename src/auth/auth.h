@@ -82,6 +82,11 @@ class UserDb {
 
 // ---- SASL ----------------------------------------------------------------------
 
+// Standard base64 with padding, as SASL exchanges carry it (RFC 4422 via the
+// protocols): decoding is strict and gives nullopt on anything else.
+std::string base64_encode(std::string_view raw);
+std::optional<std::string> base64_decode(std::string_view text);
+
 // A server side SASL exchange. Messages are raw (already base64-decoded).
 class SaslServer {
  public:
@@ -103,6 +108,12 @@ class SaslServer {
 // the mechanism is unknown.
 std::unique_ptr<SaslServer> make_sasl_server(std::string_view mechanism, UserDb& db);
 std::vector<std::string> sasl_mechanisms();  // in preference order
+
+// The user name a SASL client claims in its `message_index`-th message (from
+// 0; an initial response counts only when one was given), read before the
+// exchange has finished so that failed attempts are throttled per user name
+// too. Lower-cased; empty when this message carries none. Never a password.
+std::string sasl_claimed_user(std::string_view mechanism, size_t message_index, std::string_view message);
 
 // ---- Throttling ----------------------------------------------------------------
 

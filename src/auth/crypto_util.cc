@@ -1,5 +1,7 @@
 #include "auth/crypto_util.h"
 
+#include "auth/auth.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -91,3 +93,10 @@ bool ascii_iequals(std::string_view a, std::string_view b) {
 }
 
 }  // namespace loft::auth::internal
+
+namespace loft::auth {
+
+std::string base64_encode(std::string_view raw) { return internal::base64_encode(raw); }
+std::optional<std::string> base64_decode(std::string_view text) { return internal::base64_decode(text); }
+
+}  // namespace loft::auth

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "imap/capabilities.h"
+#include "auth/auth.h"
 #include "imap/session.h"
 #include "imap/session_text.h"
 
@@ -57,7 +58,7 @@ void ImapSession::cmd_authenticate(const Command& cmd) {
     auto text = cmd.args[1].atom();
     if (!text) return bad(cmd, "Invalid arguments");
     if (*text != "=") {  // RFC 4959: "=" is an empty initial response
-      auto decoded = Base64Decode(*text);
+      auto decoded = auth::base64_decode(*text);
       if (!decoded) return reply(cmd, "BAD Invalid base64 data in initial response");
       first = std::move(*decoded);
     }
@@ -83,7 +84,7 @@ void ImapSession::sasl_input(std::string_view line) {
     sasl_final_ack_ = false;
     return sasl_finish(line.empty());
   }
-  auto decoded = Base64Decode(line);
+  auto decoded = auth::base64_decode(line);
   if (!decoded) {
     sasl_reset();
     return reply(*current_, "BAD Invalid base64 data in continued response");
@@ -94,7 +95,7 @@ void ImapSession::sasl_input(std::string_view line) {
 void ImapSession::sasl_step(std::string message, bool from_client) {
   if (from_client) {
     if (sasl_claimed_user_.empty())
-      sasl_claimed_user_ = SaslClaimedUser(sasl_mechanism_, sasl_client_messages_, message);
+      sasl_claimed_user_ = auth::sasl_claimed_user(sasl_mechanism_, sasl_client_messages_, message);
     ++sasl_client_messages_;
   }
   std::shared_ptr<auth::SaslServer> server = sasl_;
@@ -111,7 +112,7 @@ void ImapSession::sasl_step(std::string message, bool from_client) {
         if (step.state == auth::SaslServer::State::kSuccess && step.challenge.empty()) return sasl_finish(true);
         // A challenge, or the final server data (sent as a challenge the
         // client answers with an empty line, RFC 3501 6.2.2).
-        send("+ " + Base64Encode(step.challenge) + "\r\n");
+        send("+ " + auth::base64_encode(step.challenge) + "\r\n");
         sasl_final_ack_ = step.state == auth::SaslServer::State::kSuccess;
         sasl_waiting_ = true;
         raw_reader_.reset();

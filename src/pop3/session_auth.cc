@@ -6,8 +6,8 @@
 #include <algorithm>
 
 #include "pop3/apop.h"
+#include "auth/auth.h"
 #include "pop3/capabilities.h"
-#include "pop3/sasl_identity.h"
 #include "pop3/session.h"
 #include "pop3/text.h"
 
@@ -112,7 +112,7 @@ void Pop3Session::cmd_auth(std::string_view args) {
   if (initial) {
     // RFC 5034: "=" is an initial response of zero length.
     if (*initial != "=") {
-      auto decoded = base64_decode(*initial);
+      auto decoded = auth::base64_decode(*initial);
       if (!decoded) return send("-ERR [AUTH] Invalid base64 data in initial response");
       first = std::move(*decoded);
     }
@@ -138,7 +138,7 @@ void Pop3Session::sasl_input(std::string_view line) {
     begin_async();
     return sasl_finish(line.empty());
   }
-  auto decoded = base64_decode(line);
+  auto decoded = auth::base64_decode(line);
   if (!decoded) {
     sasl_reset();
     return send("-ERR [AUTH] Invalid base64 data in continued response");
@@ -151,7 +151,7 @@ void Pop3Session::sasl_input(std::string_view line) {
 void Pop3Session::sasl_step(std::string message, bool from_client) {
   if (from_client) {
     if (sasl_claimed_user_.empty())
-      sasl_claimed_user_ = sasl_claimed_user(sasl_mechanism_, sasl_client_messages_, message);
+      sasl_claimed_user_ = auth::sasl_claimed_user(sasl_mechanism_, sasl_client_messages_, message);
     ++sasl_client_messages_;
   }
   std::shared_ptr<auth::SaslServer> server = sasl_;
@@ -165,14 +165,14 @@ void Pop3Session::sasl_step(std::string message, bool from_client) {
                                      auth::SaslServer::Step& step = *o.value;
                                      switch (step.state) {
                                        case auth::SaslServer::State::kContinue:
-                                         send("+ " + base64_encode(step.challenge));
+                                         send("+ " + auth::base64_encode(step.challenge));
                                          sasl_wait_ = SaslWait::kResponse;
                                          end_async();
                                          return;
                                        case auth::SaslServer::State::kSuccess:
                                          if (!step.challenge.empty()) {
                                            // POP3 has no "+OK with data": send it as a challenge (RFC 5034).
-                                           send("+ " + base64_encode(step.challenge));
+                                           send("+ " + auth::base64_encode(step.challenge));
                                            sasl_wait_ = SaslWait::kFinalAck;
                                            end_async();
                                            return;

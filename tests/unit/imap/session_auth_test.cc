@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "imap/session_text.h"
+#include "auth/auth.h"
 #include "session_test_support.h"
 
 namespace loft::imap::testing {
@@ -10,7 +11,7 @@ namespace {
 
 class ImapAuthTest : public ImapTest {};
 
-std::string B64(std::string_view s) { return Base64Encode(s); }
+std::string B64(std::string_view s) { return auth::base64_encode(s); }
 
 TEST_F(ImapAuthTest, GreetingAnnouncesPreLoginCapabilities) {
   auto c = connect();

@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 
 #include "imap/session_text.h"
+#include "auth/auth.h"
 #include "session_test_support.h"
 
 namespace loft::imap::testing {
@@ -42,11 +43,11 @@ std::string Attribute(std::string_view msg, char name) {
 std::string ScramLogin(Client& c, const std::string& user, const std::string& password, bool ack = true) {
   const std::string client_nonce = "rOprNGfwEbeRWgbNEkqO";
   const std::string client_first_bare = "n=" + user + ",r=" + client_nonce;
-  std::string r = c.cmd("a AUTHENTICATE SCRAM-SHA-256 " + Base64Encode("n,," + client_first_bare));
+  std::string r = c.cmd("a AUTHENTICATE SCRAM-SHA-256 " + auth::base64_encode("n,," + client_first_bare));
   if (r.rfind("+ ", 0) != 0) return r;
-  std::string server_first = *Base64Decode(r.substr(2, r.size() - 4));
+  std::string server_first = *auth::base64_decode(r.substr(2, r.size() - 4));
   std::string nonce = Attribute(server_first, 'r');
-  std::string salt = *Base64Decode(Attribute(server_first, 's'));
+  std::string salt = *auth::base64_decode(Attribute(server_first, 's'));
   int iterations = std::stoi(Attribute(server_first, 'i'));
   EXPECT_EQ(nonce.rfind(client_nonce, 0), 0u);
   unsigned char salted[32];
@@ -61,11 +62,11 @@ std::string ScramLogin(Client& c, const std::string& user, const std::string& pa
   std::string signature = Hmac(stored_key, auth_message);
   std::string proof = client_key;
   for (size_t i = 0; i < proof.size(); ++i) proof[i] = static_cast<char>(proof[i] ^ signature[i]);
-  r = c.cmd(Base64Encode(without_proof + ",p=" + Base64Encode(proof)));
+  r = c.cmd(auth::base64_encode(without_proof + ",p=" + auth::base64_encode(proof)));
   if (r.rfind("+ ", 0) != 0) return r;
   // The server's final message proves it knows the password too.
-  std::string server_final = *Base64Decode(r.substr(2, r.size() - 4));
-  EXPECT_EQ(server_final, "v=" + Base64Encode(Hmac(Hmac(salted_password, "Server Key"), auth_message)));
+  std::string server_final = *auth::base64_decode(r.substr(2, r.size() - 4));
+  EXPECT_EQ(server_final, "v=" + auth::base64_encode(Hmac(Hmac(salted_password, "Server Key"), auth_message)));
   return ack ? c.cmd("") : c.cmd("*");
 }
 

@@ -7,7 +7,7 @@
 #include "pop3/capabilities.h"
 #include "pop3/maildrop.h"
 #include "pop3/pop3.h"
-#include "pop3/sasl_identity.h"
+#include "auth/auth.h"
 #include "pop3/text.h"
 
 namespace loft::pop3 {
@@ -57,15 +57,15 @@ TEST(Arguments, EchoedTextIsSanitized) {
 TEST(Text, Base64RoundTripAndStrictness) {
   for (const std::string& s :
        std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0alice\0pw", 9)})
-    EXPECT_EQ(base64_decode(base64_encode(s)), s);
-  EXPECT_EQ(base64_encode(std::string("\0alice\0alice-pass", 17)), "AGFsaWNlAGFsaWNlLXBhc3M=");
-  EXPECT_FALSE(base64_decode("!!!"));
-  EXPECT_FALSE(base64_decode("abc"));
-  EXPECT_FALSE(base64_decode("ab=c"));
-  EXPECT_FALSE(base64_decode("a==="));
-  EXPECT_FALSE(base64_decode("YW Jj"));
-  EXPECT_FALSE(base64_decode("="));
-  EXPECT_EQ(base64_decode("YQ=="), "a");
+    EXPECT_EQ(auth::base64_decode(auth::base64_encode(s)), s);
+  EXPECT_EQ(auth::base64_encode(std::string("\0alice\0alice-pass", 17)), "AGFsaWNlAGFsaWNlLXBhc3M=");
+  EXPECT_FALSE(auth::base64_decode("!!!"));
+  EXPECT_FALSE(auth::base64_decode("abc"));
+  EXPECT_FALSE(auth::base64_decode("ab=c"));
+  EXPECT_FALSE(auth::base64_decode("a==="));
+  EXPECT_FALSE(auth::base64_decode("YW Jj"));
+  EXPECT_FALSE(auth::base64_decode("="));
+  EXPECT_EQ(auth::base64_decode("YQ=="), "a");
 }
 
 TEST(Text, CaseAndSanitize) {
@@ -95,13 +95,13 @@ TEST(Apop, TimestampsAreUniqueAndWellFormed) {
 }
 
 TEST(SaslIdentity, ClaimedUsers) {
-  EXPECT_EQ(sasl_claimed_user("PLAIN", 0, std::string("\0Alice\0pw", 9)), "alice");
-  EXPECT_EQ(sasl_claimed_user("PLAIN", 0, "garbage"), "");
-  EXPECT_EQ(sasl_claimed_user("LOGIN", 0, "Bob"), "bob");
-  EXPECT_EQ(sasl_claimed_user("LOGIN", 1, "the-password"), "");  // never a password
-  EXPECT_EQ(sasl_claimed_user("SCRAM-SHA-256", 0, "n,,n=carol,r=abc"), "carol");
-  EXPECT_EQ(sasl_claimed_user("SCRAM-SHA-256", 0, "n,,n=a=2Cb=3Dc,r=abc"), "a,b=c");
-  EXPECT_EQ(sasl_claimed_user("SCRAM-SHA-256", 1, "c=biws,r=abc,p=xyz"), "");
+  EXPECT_EQ(auth::sasl_claimed_user("PLAIN", 0, std::string("\0Alice\0pw", 9)), "alice");
+  EXPECT_EQ(auth::sasl_claimed_user("PLAIN", 0, "garbage"), "");
+  EXPECT_EQ(auth::sasl_claimed_user("LOGIN", 0, "Bob"), "bob");
+  EXPECT_EQ(auth::sasl_claimed_user("LOGIN", 1, "the-password"), "");  // never a password
+  EXPECT_EQ(auth::sasl_claimed_user("SCRAM-SHA-256", 0, "n,,n=carol,r=abc"), "carol");
+  EXPECT_EQ(auth::sasl_claimed_user("SCRAM-SHA-256", 0, "n,,n=a=2Cb=3Dc,r=abc"), "a,b=c");
+  EXPECT_EQ(auth::sasl_claimed_user("SCRAM-SHA-256", 1, "c=biws,r=abc,p=xyz"), "");
 }
 
 TEST(Capabilities, AuthorizationAndTransaction) {

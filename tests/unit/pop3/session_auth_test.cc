@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 
 #include "pop3/apop.h"
+#include "auth/auth.h"
 #include "pop3/text.h"
 #include "pop3_test_support.h"
 
@@ -27,7 +28,7 @@ std::string plain(std::string_view user, std::string_view pass) {
   raw += user;
   raw.push_back('\0');
   raw += pass;
-  return base64_encode(raw);
+  return auth::base64_encode(raw);
 }
 
 TEST_F(Pop3Test, GreetingAndLoginTimeout) {
@@ -230,7 +231,7 @@ TEST_F(Pop3Test, AuthPlainFailures) {
   EXPECT_EQ(c->cmd("AUTH PLAIN"), "+ \r\n");
   EXPECT_EQ(c->cmd("*"), "-ERR Authentication aborted by client.\r\n");
   EXPECT_EQ(c->cmd("AUTH CRAM-MD5"), "-ERR [AUTH] Unsupported authentication mechanism.\r\n");
-  EXPECT_EQ(c->cmd("AUTH PLAIN " + base64_encode("no-nuls")), kAuthFailed);
+  EXPECT_EQ(c->cmd("AUTH PLAIN " + auth::base64_encode("no-nuls")), kAuthFailed);
   EXPECT_FALSE(c->closed());
   EXPECT_EQ(c->cmd("AUTH PLAIN " + plain("alice", "alice-pass")), "+OK Logged in.\r\n");
 }
@@ -243,14 +244,14 @@ TEST_F(Pop3Test, AuthWithoutArgumentsListsMechanisms) {
 TEST_F(Pop3Test, AuthLogin) {
   auto c = connect();
   EXPECT_EQ(c->cmd("AUTH LOGIN"), "+ VXNlcm5hbWU6\r\n");
-  EXPECT_EQ(c->cmd(base64_encode("alice")), "+ UGFzc3dvcmQ6\r\n");
-  EXPECT_EQ(c->cmd(base64_encode("alice-pass")), "+OK Logged in.\r\n");
+  EXPECT_EQ(c->cmd(auth::base64_encode("alice")), "+ UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(c->cmd(auth::base64_encode("alice-pass")), "+OK Logged in.\r\n");
 }
 
 TEST_F(Pop3Test, AuthLoginWithInitialResponseAndWrongPassword) {
   auto c = connect();
-  EXPECT_EQ(c->cmd("AUTH LOGIN " + base64_encode("alice")), "+ UGFzc3dvcmQ6\r\n");
-  EXPECT_EQ(c->cmd(base64_encode("nope")), kAuthFailed);
+  EXPECT_EQ(c->cmd("AUTH LOGIN " + auth::base64_encode("alice")), "+ UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(c->cmd(auth::base64_encode("nope")), kAuthFailed);
   EXPECT_FALSE(locks_.is_locked("alice"));
 }
 
@@ -288,11 +289,11 @@ std::string scram_login(Client& c, const std::string& user, const std::string& p
                         bool send_final_ack = true) {
   const std::string client_nonce = "rOprNGfwEbeRWgbNEkqO";
   const std::string client_first_bare = "n=" + user + ",r=" + client_nonce;
-  std::string r = c.cmd("AUTH SCRAM-SHA-256 " + base64_encode("n,," + client_first_bare));
+  std::string r = c.cmd("AUTH SCRAM-SHA-256 " + auth::base64_encode("n,," + client_first_bare));
   if (r.rfind("+ ", 0) != 0) return r;
-  std::string server_first = *base64_decode(r.substr(2, r.size() - 4));
+  std::string server_first = *auth::base64_decode(r.substr(2, r.size() - 4));
   std::string nonce = attribute(server_first, 'r');
-  std::string salt = *base64_decode(attribute(server_first, 's'));
+  std::string salt = *auth::base64_decode(attribute(server_first, 's'));
   int iterations = std::stoi(attribute(server_first, 'i'));
   EXPECT_EQ(nonce.rfind(client_nonce, 0), 0u);
 
@@ -308,12 +309,12 @@ std::string scram_login(Client& c, const std::string& user, const std::string& p
   std::string signature = hmac(stored_key, auth_message);
   std::string proof = client_key;
   for (size_t i = 0; i < proof.size(); ++i) proof[i] = static_cast<char>(proof[i] ^ signature[i]);
-  r = c.cmd(base64_encode(without_proof + ",p=" + base64_encode(proof)));
+  r = c.cmd(auth::base64_encode(without_proof + ",p=" + auth::base64_encode(proof)));
   if (r.rfind("+ ", 0) != 0) return r;
   // The server's final message proves it knows the password too.
-  std::string server_final = *base64_decode(r.substr(2, r.size() - 4));
+  std::string server_final = *auth::base64_decode(r.substr(2, r.size() - 4));
   std::string server_key = hmac(salted_password, "Server Key");
-  EXPECT_EQ(server_final, "v=" + base64_encode(hmac(server_key, auth_message)));
+  EXPECT_EQ(server_final, "v=" + auth::base64_encode(hmac(server_key, auth_message)));
   return send_final_ack ? c.cmd("") : c.cmd("*");
 }
 

@@ -1,8 +1,7 @@
-#include "pop3/sasl_identity.h"
+#include "auth/auth.h"
+#include "util/ascii.h"
 
-#include "pop3/text.h"
-
-namespace loft::pop3 {
+namespace loft::auth {
 namespace {
 
 // RFC 5802 saslname: "=2C" is ',' and "=3D" is '='.
@@ -49,7 +48,7 @@ std::string sasl_claimed_user(std::string_view mechanism, size_t message_index, 
     }
   }
   if (name.size() > 64) return {};
-  return ascii_lower(name);
+  return util::ascii_lowercase(name);
 }
 
-}  // namespace loft::pop3
+}  // namespace loft::auth
