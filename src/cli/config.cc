@@ -170,6 +170,7 @@ Config load_config(const std::optional<std::filesystem::path>& file) {
     s.number("max_connections_per_ip", c.max_connections_per_ip, 1, 10'000'000);
     s.number("login_timeout", c.login_timeout, 1, 86400);
     s.number("pop3_idle_timeout", c.pop3_idle_timeout, 1, 86400);
+    s.number("imap_idle_timeout", c.imap_idle_timeout, 1800, 86400);
     s.number("lmtp_idle_timeout", c.lmtp_idle_timeout, 1, 86400);
     s.number("worker_threads", c.worker_threads, 1, 256);
     s.finish();

@@ -41,6 +41,7 @@ struct Config {
   uint64_t max_connections_per_ip = 100;
   uint64_t login_timeout = 60;
   uint64_t pop3_idle_timeout = 600;
+  uint64_t imap_idle_timeout = 1800;  // RFC 3501 5.4: at least 30 minutes
   uint64_t lmtp_idle_timeout = 300;
   uint64_t worker_threads = 8;
   bool fsync = true;

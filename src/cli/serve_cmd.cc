@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/privileges.h"
 #include "cli/sysexits.h"
+#include "imap/imap.h"
 #include "lmtp/lmtp.h"
 #include "net/server.h"
 #include "net/tls.h"
@@ -42,6 +43,17 @@ pop3::Options pop3_options(const Config& c) {
   o.apop = c.apop;
   o.login_timeout = std::chrono::seconds(c.login_timeout);
   o.idle_timeout = std::chrono::seconds(c.pop3_idle_timeout);
+  return o;
+}
+
+imap::Options imap_options(const Config& c) {
+  imap::Options o;
+  o.hostname = c.hostname;
+  o.plaintext_on_loopback = c.plaintext_on_loopback;
+  o.plaintext_without_tls = c.plaintext_without_tls;
+  o.login_timeout = std::chrono::seconds(c.login_timeout);
+  o.idle_timeout = std::chrono::seconds(c.imap_idle_timeout);
+  o.append_limit = c.max_message_size;
   return o;
 }
 
@@ -110,6 +122,7 @@ int run_serve(const ServeArgs& args) {
     pop3::MaildropLocks locks;
     std::optional<pop3::Context> pop3_ctx;
     std::optional<lmtp::Context> lmtp_ctx;
+    std::optional<imap::Context> imap_ctx;
     for (auto& l : config.listeners) {
       net::ListenerSpec spec;
       spec.name = l.protocol;
@@ -120,8 +133,7 @@ int run_serve(const ServeArgs& args) {
       } else if (l.protocol == "lmtp") {
         spec.factory = [&lmtp_ctx](net::SessionHost& h) { return lmtp::make_session(*lmtp_ctx, h); };
       } else {
-        spdlog::warn("{} listener {} not started: IMAP is not implemented yet", l.protocol, l.address);
-        continue;
+        spec.factory = [&imap_ctx](net::SessionHost& h) { return imap::make_session(*imap_ctx, h); };
       }
       server.listen(std::move(spec));
     }
@@ -150,6 +162,7 @@ int run_serve(const ServeArgs& args) {
     store = store::open_maildir_store(store_opts);
     pop3_ctx.emplace(pop3::Context{*store, *users, throttle, locks, pop3_options(config)});
     lmtp_ctx.emplace(lmtp::Context{*store, *users, lmtp_options(config)});
+    imap_ctx.emplace(imap::Context{*store, *users, throttle, imap_options(config)});
     server.start_listening();
     spdlog::info("Loft serving from {}", config.data_dir.string());
 
@@ -160,6 +173,7 @@ int run_serve(const ServeArgs& args) {
         set_log_level(fresh.log_level);
         pop3_ctx->options = pop3_options(fresh);
         lmtp_ctx->options = lmtp_options(fresh);
+        imap_ctx->options = imap_options(fresh);
         server.set_limits(limits(fresh));
         server.set_tls(load_tls(fresh));
         if (fresh.listeners.size() != config.listeners.size())

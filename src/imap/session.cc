@@ -15,9 +15,13 @@ namespace {
 // Commands served before login (imap-login's set) and after it.
 constexpr std::array<std::string_view, 7> kPreLogin = {"CAPABILITY", "NOOP",         "LOGOUT", "STARTTLS",
                                                         "LOGIN",      "AUTHENTICATE", "ID"};
-constexpr std::array<std::string_view, 20> kPostLogin = {
-    "CAPABILITY", "NOOP",   "LOGOUT", "ENABLE",    "SELECT",      "EXAMINE", "CLOSE", "UNSELECT", "NAMESPACE", "IDLE",
-    "CHECK",      "ID",     "CREATE", "DELETE",    "RENAME",      "SUBSCRIBE", "UNSUBSCRIBE", "STATUS", "LIST", "LSUB"};
+constexpr std::array<std::string_view, 27> kPostLogin = {
+    "CAPABILITY", "NOOP",      "LOGOUT",      "ENABLE", "SELECT", "EXAMINE", "CLOSE",  "UNSELECT", "NAMESPACE",
+    "IDLE",       "CHECK",     "ID",          "CREATE", "DELETE", "RENAME",  "SUBSCRIBE", "UNSUBSCRIBE",
+    "STATUS",     "LIST",      "LSUB",        "FETCH",  "STORE",  "SEARCH",  "COPY",   "MOVE",     "EXPUNGE",
+    "APPEND"};
+// The commands with a UID form (RFC 3501 6.4.8, UIDPLUS, MOVE).
+constexpr std::array<std::string_view, 6> kUidCommands = {"FETCH", "STORE", "SEARCH", "COPY", "MOVE", "EXPUNGE"};
 
 template <size_t N>
 bool Contains(const std::array<std::string_view, N>& set, std::string_view name) {
@@ -75,6 +79,15 @@ void ImapSession::on_timeout() {
   });
 }
 
+void ImapSession::on_output_drained() {
+  guarded([&] {
+    if (closing_ || !on_drained_) return;
+    std::function<void()> next = std::move(on_drained_);
+    on_drained_ = nullptr;
+    next();
+  });
+}
+
 void ImapSession::on_close() {
   closing_ = true;
   subscription_.reset();
@@ -117,8 +130,8 @@ void ImapSession::drive(std::string& buffer) {
 }
 
 bool ImapSession::known_command(const CommandReader::CommandHead& head) const {
-  if (head.uid) return false;  // no UID command is served yet
-  if (state_ == State::kNotAuthenticated) return Contains(kPreLogin, head.name);
+  if (state_ == State::kNotAuthenticated) return !head.uid && Contains(kPreLogin, head.name);
+  if (head.uid) return Contains(kUidCommands, head.name);
   return Contains(kPostLogin, head.name);
 }
 
@@ -148,6 +161,16 @@ void ImapSession::execute(Command cmd) {
     if (n == "SUBSCRIBE" || n == "UNSUBSCRIBE") return cmd_subscribe(c);
     if (n == "STATUS") return cmd_status(c);
     if (n == "LIST" || n == "LSUB") return cmd_list(c);
+    if (n == "APPEND") return cmd_append(c);
+    if (n == "FETCH" || n == "STORE" || n == "SEARCH" || n == "COPY" || n == "MOVE" || n == "EXPUNGE") {
+      // Dovecot's answer in the authenticated state.
+      if (!selected_) return reply(c, "BAD No mailbox selected.");
+      if (n == "FETCH") return cmd_fetch(c);
+      if (n == "STORE") return cmd_store(c);
+      if (n == "SEARCH") return cmd_search(c);
+      if (n == "EXPUNGE") return cmd_expunge(c);
+      return cmd_copy(c);
+    }
   }
   bad(c, "Unknown command");
 }

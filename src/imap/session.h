@@ -23,6 +23,7 @@
 #include "imap/imap.h"
 #include "imap/mailbox_view.h"
 #include "imap/raw_line_reader.h"
+#include "imap/sequence_set.h"
 
 namespace loft::imap {
 
@@ -35,6 +36,7 @@ class ImapSession : public net::Session {
   void on_input(std::string& buffer) override;
   void on_timeout() override;
   void on_close() override;
+  void on_output_drained() override;
 
   static constexpr size_t kMaxSaslLine = 16 * 1024;  // AUTHENTICATE responses, IDLE's DONE
 
@@ -120,6 +122,27 @@ class ImapSession : public net::Session {
   void cmd_subscribe(const Command& cmd);  // and UNSUBSCRIBE
   void cmd_status(const Command& cmd);
   void cmd_list(const Command& cmd);  // and LSUB
+  // Message commands (selected state; cmd.uid for the UID forms).
+  void cmd_fetch(const Command& cmd);    // cmd_fetch.cc
+  void cmd_store(const Command& cmd);    // cmd_store.cc
+  void cmd_search(const Command& cmd);   // cmd_search.cc
+  void cmd_copy(const Command& cmd);     // cmd_copy.cc: COPY and MOVE
+  void cmd_expunge(const Command& cmd);  // cmd_expunge.cc: EXPUNGE and UID EXPUNGE
+  void cmd_append(const Command& cmd);   // cmd_append.cc
+
+  // The messages a set names, as sequence numbers of the view, ascending
+  // (session_sets.cc). Sequence numbers must exist ("Invalid messageset",
+  // Dovecot's rule); UID sets are clamped to the UIDs the client knows; "$"
+  // is the saved SEARCHRES result (UIDs). nullopt with *error set (the
+  // tagged status text, e.g. "BAD Error in IMAP command FETCH: Invalid
+  // messageset") when the set is unusable.
+  std::optional<std::vector<uint32_t>> resolve_set(const Command& cmd, const SequenceSet& set, bool uid,
+                                                   std::string* error) const;
+  // CONDSTORE is on once the client used it (RFC 7162 3.1): ENABLE
+  // CONDSTORE/QRESYNC, SELECT (CONDSTORE), FETCH MODSEQ / CHANGEDSINCE,
+  // SEARCH MODSEQ, STORE UNCHANGEDSINCE. From then on FETCH responses
+  // carry MODSEQ and tagged OKs of SELECT carry HIGHESTMODSEQ.
+  void enable_condstore();
   // Runs a store call that answers nothing but OK/NO (CREATE, DELETE, ...).
   void simple_store_command(const Command& cmd, std::string mailbox, std::string ok_text,
                             std::function<void(store::UserStore&)> work);
@@ -172,6 +195,17 @@ class ImapSession : public net::Session {
 
   // IDLE
   bool idling_ = false;
+
+  // RFC 7162
+  bool condstore_enabled_ = false;
+  bool qresync_enabled_ = false;
+  // SEARCHRES (RFC 5182): the UIDs of the last SEARCH ... RETURN (SAVE).
+  // Cleared on SELECT/EXAMINE/CLOSE/UNSELECT; expunged UIDs simply never
+  // match again.
+  RangeList saved_result_;
+  // Runs once when the host's output buffer drained (streaming FETCH
+  // bodies: write a chunk, wait, write the next). Cleared before it runs.
+  std::function<void()> on_drained_;
 };
 
 template <typename Fn>

@@ -53,6 +53,7 @@ void ImapSession::send_updates(Sync sync) {
 void ImapSession::deselect() {
   selected_.reset();
   changes_pending_ = false;
+  saved_result_ = RangeList();
   if (state_ == State::kSelected) state_ = State::kAuthenticated;
 }
 
