@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "imap/response_writer.h"
+#include "imap/sequence_set.h"
 
 namespace loft::imap {
 namespace {
@@ -73,6 +74,16 @@ void MailboxView::Apply(const store::MailboxChanges& changes) {
   highest_modseq_ = std::max(highest_modseq_, changes.highest_modseq);
 }
 
+void MailboxView::Told(const store::MessageInfo& info) {
+  auto it = FindUid(messages_, info.uid);
+  if (it == messages_.end() || it->expunged) return;
+  if (info.modseq != 0 && info.modseq < it->modseq) return;  // a newer state is pending
+  it->flags = info.flags;
+  it->keywords = info.keywords;
+  it->modseq = std::max(it->modseq, info.modseq);
+  it->flags_dirty = false;
+}
+
 bool MailboxView::HasPendingUpdates() const {
   if (!new_.empty()) return true;
   return std::any_of(messages_.begin(), messages_.end(), [](const Message& m) { return m.expunged || m.flags_dirty; });
@@ -94,10 +105,18 @@ std::string MailboxView::TakeUpdates(const SyncOptions& options) {
     out += ")\r\n";
   }
   if (options.allow_expunge) {
-    // Highest sequence number first: every EXPUNGE then names the number
-    // the client currently has for the message.
-    for (size_t i = messages_.size(); i-- > 0;)
-      if (messages_[i].expunged) out += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+    if (options.vanished) {
+      // RFC 7162 3.2.10: UIDs, so the order does not matter.
+      std::vector<uint32_t> gone;
+      for (const Message& m : messages_)
+        if (m.expunged) gone.push_back(m.uid);
+      if (!gone.empty()) out += "* VANISHED " + RangeList::FromNumbers(std::move(gone)).ToString() + "\r\n";
+    } else {
+      // Highest sequence number first: every EXPUNGE then names the number
+      // the client currently has for the message.
+      for (size_t i = messages_.size(); i-- > 0;)
+        if (messages_[i].expunged) out += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+    }
     std::erase_if(messages_, [](const Message& m) { return m.expunged; });
   }
   if (!new_.empty()) {

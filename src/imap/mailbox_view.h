@@ -34,6 +34,7 @@ class MailboxView {
     bool allow_expunge = true;  // false during FETCH, STORE, SEARCH (RFC 3501 7.4.1)
     bool send_uid = false;      // "UID n" in FETCH updates (QRESYNC, or UID commands)
     bool send_modseq = false;   // "MODSEQ (n)" in FETCH updates (CONDSTORE enabled)
+    bool vanished = false;      // "VANISHED <uids>" instead of EXPUNGE lines (QRESYNC enabled)
   };
 
   MailboxView() = default;
@@ -44,6 +45,11 @@ class MailboxView {
 
   // Records what changes_since(highest_modseq()) reported.
   void Apply(const store::MailboxChanges& changes);
+
+  // The client has just been sent this message's flags (a FETCH FLAGS
+  // answer of STORE or FETCH): the view takes them and nothing stays
+  // pending for it, unless a newer change is already recorded.
+  void Told(const store::MessageInfo& info);
 
   // The untagged lines (CRLF-terminated) for every pending update the
   // options allow, in Dovecot's order FETCH, EXPUNGE, EXISTS; the view then

@@ -47,6 +47,9 @@ void ImapSession::send_updates(Sync sync) {
   if (!selected_) return;
   MailboxView::SyncOptions opts;
   opts.allow_expunge = sync == Sync::kFull;
+  opts.send_modseq = condstore_enabled_;
+  opts.send_uid = qresync_enabled_;
+  opts.vanished = qresync_enabled_;
   send(selected_->view.TakeUpdates(opts));
 }
 
