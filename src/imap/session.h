@@ -206,6 +206,15 @@ class ImapSession : public net::Session {
   // Runs once when the host's output buffer drained (streaming FETCH
   // bodies: write a chunk, wait, write the next). Cleared before it runs.
   std::function<void()> on_drained_;
+
+  // ---- FETCH (owned by cmd_fetch.cc and fetch_*.cc): add members here
+  // ---- end FETCH
+
+  // ---- SEARCH (owned by cmd_search.cc and search_*.cc): add members here
+  // ---- end SEARCH
+
+  // ---- STORE, EXPUNGE, COPY, MOVE, APPEND (owned by their cmd_*.cc): add members here
+  // ---- end STORE/EXPUNGE/COPY/MOVE/APPEND
 };
 
 template <typename Fn>
