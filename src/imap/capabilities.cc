@@ -14,16 +14,18 @@ std::vector<std::string> AllowedMechanisms(bool plaintext_allowed) {
 }
 
 std::string CapabilityList(const CapabilityState& state) {
-  // Order as Dovecot's. IMAP4rev2 is not announced until FETCH, SEARCH and
-  // the rest of RFC 9051 are served; ENABLE IMAP4rev2 is recorded already.
-  std::string r = "IMAP4rev1 SASL-IR ID ENABLE IDLE LITERAL+";
+  // Dovecot's order where it has the same extensions. LITERAL+ only: it is
+  // a superset of LITERAL- (RFC 7888 4), so both would be redundant.
+  std::string r = "IMAP4rev1 IMAP4rev2 SASL-IR ID ENABLE IDLE LITERAL+";
   if (!state.authenticated) {
     if (state.starttls) r += " STARTTLS";
     if (!state.plaintext_allowed) r += " LOGINDISABLED";
     for (auto& m : AllowedMechanisms(state.plaintext_allowed)) r += " AUTH=" + m;
     return r;
   }
-  r += " NAMESPACE UNSELECT";
+  r += " MULTIAPPEND UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED CONDSTORE QRESYNC ESEARCH SEARCHRES WITHIN"
+       " LIST-STATUS BINARY MOVE STATUS=SIZE SPECIAL-USE UTF8=ACCEPT";
+  if (state.append_limit != 0) r += " APPENDLIMIT=" + std::to_string(state.append_limit);
   return r;
 }
 

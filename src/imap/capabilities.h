@@ -2,6 +2,7 @@
 // the connection's state, and which SASL mechanisms it may use.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,7 @@ struct CapabilityState {
   bool authenticated = false;
   bool plaintext_allowed = false;
   bool starttls = false;  // TLS available and not active
+  uint64_t append_limit = 0;  // APPENDLIMIT=n (RFC 7889); 0 leaves it out
 };
 
 // The capability names separated by spaces, without "* CAPABILITY".

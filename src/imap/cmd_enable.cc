@@ -1,5 +1,7 @@
-// ENABLE (RFC 5161). IMAP4rev2 is recorded: mailbox names are UTF-8 from
-// then on (RFC 9051 / RFC 6855). Unknown names are ignored, as the RFC says.
+// ENABLE (RFC 5161): IMAP4rev2 (RFC 9051), UTF8=ACCEPT (RFC 6855), CONDSTORE
+// and QRESYNC (RFC 7162; QRESYNC implies CONDSTORE). The ENABLED response
+// names every known extension the client asked for, in its order, even one
+// already on (Dovecot does the same); unknown names are ignored (RFC 5161).
 #include "imap/enable_args.h"
 #include "imap/session.h"
 
@@ -9,10 +11,20 @@ void ImapSession::cmd_enable(const Command& cmd) {
   Parsed<std::vector<std::string>> names = ParseEnableArgs(cmd.args);
   if (!names) return arg_error(cmd, names.error());
   std::string enabled = "ENABLED";
+  auto turn_on = [&](bool& flag, std::string_view as) {
+    flag = true;
+    enabled.append(" ").append(as);
+  };
   for (const std::string& name : *names) {
-    if (name == "IMAP4REV2" && !rev2_enabled_) {
-      rev2_enabled_ = true;
-      enabled += " IMAP4rev2";
+    if (name == "IMAP4REV2") {
+      turn_on(rev2_enabled_, "IMAP4rev2");
+    } else if (name == "UTF8=ACCEPT") {
+      turn_on(utf8_accept_, "UTF8=ACCEPT");
+    } else if (name == "CONDSTORE") {
+      turn_on(condstore_enabled_, "CONDSTORE");
+    } else if (name == "QRESYNC") {
+      turn_on(qresync_enabled_, "QRESYNC");
+      condstore_enabled_ = true;
     }
   }
   untagged(enabled);

@@ -10,6 +10,8 @@
 #include "imap/mailbox_pattern.h"
 #include "imap/response_writer.h"
 #include "imap/session.h"
+#include "imap/status_items.h"
+#include "imap/status_response.h"
 
 namespace loft::imap {
 namespace {
@@ -27,6 +29,13 @@ bool InboxFirst(const std::string& a, const std::string& b) {
   return a < b;
 }
 
+struct Listing {
+  std::vector<store::MailboxInfo> mailboxes;
+  // LIST-STATUS: the status of every existing mailbox, by name (read in the
+  // same worker call so that the loop never waits on the index).
+  std::map<std::string, store::MailboxStatus> status;
+};
+
 }  // namespace
 
 void ImapSession::cmd_list(const Command& cmd) {
@@ -39,14 +48,33 @@ void ImapSession::cmd_list(const Command& cmd) {
     untagged(std::string(kind) + " (\\Noselect) \"/\" \"\"");
     return finish(cmd, lsub ? "OK Lsub completed." : "OK List completed.");
   }
+  if (args.return_status && (*args.return_status & kStatusHighestModSeq)) enable_condstore();
   std::shared_ptr<store::UserStore> mail = mail_;
-  blocking<std::vector<store::MailboxInfo>>(
-      [mail] { return mail->list_mailboxes(); },
-      [this, lsub, kind, args = std::move(args)](Outcome<std::vector<store::MailboxInfo>>& o) {
+  const bool want_status = args.return_status.has_value();
+  std::vector<std::string> patterns;
+  for (const std::string& p : args.patterns) patterns.push_back(CombineReference(args.reference, p, '/'));
+  auto pattern = std::make_shared<MailboxPattern>(std::move(patterns), '/');
+  blocking<Listing>(
+      [mail, want_status, pattern] {
+        Listing l;
+        l.mailboxes = mail->list_mailboxes();
+        if (want_status) {
+          for (const store::MailboxInfo& m : l.mailboxes) {
+            if (!pattern->matches(m.name)) continue;
+            try {
+              l.status[m.name] = mail->status(m.name);
+            } catch (const store::StoreError&) {
+              // Deleted meanwhile: listed without a STATUS.
+            }
+          }
+        }
+        return l;
+      },
+      [this, lsub, kind, args = std::move(args), pattern](Outcome<Listing>& o) {
         if (!o.value) return finish(*current_, store_failure(o.store_error, o.code, o.error, "", kind));
         // Every mailbox and every parent level of one.
         std::map<std::string, Entry, decltype(&InboxFirst)> all(&InboxFirst);
-        for (const store::MailboxInfo& m : *o.value) {
+        for (const store::MailboxInfo& m : o.value->mailboxes) {
           Entry& e = all[m.name];
           e.exists = true;
           e.subscribed = m.subscribed;
@@ -54,22 +82,24 @@ void ImapSession::cmd_list(const Command& cmd) {
           for (size_t sep = m.name.find('/'); sep != std::string::npos; sep = m.name.find('/', sep + 1))
             if (sep > 0) all[m.name.substr(0, sep)].has_children = true;
         }
-        std::vector<std::string> patterns;
-        for (const std::string& p : args.patterns) patterns.push_back(CombineReference(args.reference, p, '/'));
-        MailboxPattern pattern(std::move(patterns), '/');
+        // Dovecot: plain LIST always shows the children and special-use
+        // attributes; LIST-EXTENDED only what RETURN asks for.
+        const bool show_children = !args.extended || args.return_children;
+        const bool show_special_use = !args.extended || args.return_special_use || args.select_special_use;
         const bool only_subscribed = lsub || args.select_subscribed;
         std::string out;
         for (const auto& [name, e] : all) {
-          if (!pattern.matches(name)) continue;
+          if (!pattern->matches(name)) continue;
           if (only_subscribed && !e.subscribed) continue;
           std::vector<std::string> attrs;
           if (lsub) {
             if (!e.exists) attrs.push_back("\\Noselect");
           } else {
-            if (!e.exists) attrs.push_back(args.extended ? "\\NonExistent" : "\\Noselect");
-            attrs.push_back(e.has_children ? "\\HasChildren" : "\\HasNoChildren");
+            // Dovecot's order (cmd-list.c mailbox_flags2str).
             if ((args.return_subscribed || args.select_subscribed) && e.subscribed) attrs.push_back("\\Subscribed");
-            if (args.return_special_use && !e.special_use.empty()) attrs.push_back(e.special_use);
+            if (!e.exists) attrs.push_back(args.extended ? "\\NonExistent" : "\\Noselect");
+            if (show_children) attrs.push_back(e.has_children ? "\\HasChildren" : "\\HasNoChildren");
+            if (show_special_use && !e.special_use.empty()) attrs.push_back(e.special_use);
           }
           if (args.select_special_use && e.special_use.empty()) continue;
           out += "* ";
@@ -79,6 +109,11 @@ void ImapSession::cmd_list(const Command& cmd) {
           out += ") \"/\" ";
           AppendMailboxName(out, name, utf8_mode());
           out += "\r\n";
+          if (args.return_status && e.exists) {
+            auto st = o.value->status.find(name);
+            if (st != o.value->status.end())
+              out += StatusResponse(name, *args.return_status, st->second, utf8_mode(), options_.append_limit);
+          }
         }
         send(out);
         finish(*current_, lsub ? "OK Lsub completed." : "OK List completed.");

@@ -19,14 +19,35 @@ constexpr uint32_t kAllSystemFlags =
 struct Opened {
   store::MailboxStatus status;
   std::vector<store::MessageInfo> messages;
+  std::vector<uint32_t> vanished;  // QRESYNC: expunged since the client's MODSEQ
 };
 
 }  // namespace
 
+// RFC 7162 3.2.5.1: what changed since the client's MODSEQ, among the UIDs
+// it says it knows: VANISHED (EARLIER) first, then the flags.
+std::string ImapSession::qresync_responses(const QresyncParams& q, std::vector<uint32_t> vanished) const {
+  std::string out;
+  if (!vanished.empty())
+    out += "* VANISHED (EARLIER) " + RangeList::FromNumbers(std::move(vanished)).ToString() + "\r\n";
+  const MailboxView& view = selected_->view;
+  for (uint32_t seq = 1; seq <= view.count(); ++seq) {
+    const MailboxView::Message& m = view.at(seq);
+    if (m.modseq <= q.modseq) continue;
+    if (q.known_uids && !q.known_uids->contains(m.uid)) continue;
+    out += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS ";
+    AppendFlagList(out, m.flags, m.keywords);
+    out += " MODSEQ (" + std::to_string(m.modseq) + "))\r\n";
+  }
+  return out;
+}
+
 void ImapSession::cmd_select(const Command& cmd) {
   const bool examine = cmd.name == "EXAMINE";
-  Parsed<SelectArgs> args = ParseSelectArgs(cmd.args, utf8_mode(), /*qresync_enabled=*/false);
+  Parsed<SelectArgs> args = ParseSelectArgs(cmd.args, utf8_mode(), qresync_enabled_);
   if (!args) return arg_error(cmd, args.error());
+  if (args->condstore || args->qresync) enable_condstore();
+  std::optional<QresyncParams> qresync = args->qresync;
   if (selected_) {
     // RFC 3501: selecting closes the current mailbox first (without
     // expunging), even when the new SELECT fails; RFC 7162/9051 [CLOSED].
@@ -36,15 +57,19 @@ void ImapSession::cmd_select(const Command& cmd) {
   std::shared_ptr<store::UserStore> mail = mail_;
   std::string name = args->mailbox;
   blocking<Opened>(
-      [mail, name] {
+      [mail, name, qresync] {
         Opened o;
         // The status first: changes_since(its HIGHESTMODSEQ) later covers
         // anything that happens while the list is read.
         o.status = mail->status(name);
         o.messages = mail->list_messages(name);
+        if (qresync && qresync->uidvalidity == o.status.uidvalidity && qresync->modseq < o.status.highest_modseq) {
+          for (uint32_t uid : mail->changes_since(name, qresync->modseq).expunged)
+            if (!qresync->known_uids || qresync->known_uids->contains(uid)) o.vanished.push_back(uid);
+        }
         return o;
       },
-      [this, examine, name](Outcome<Opened>& o) {
+      [this, examine, name, qresync](Outcome<Opened>& o) {
         const Command& c = *current_;
         if (!o.value) {
           if (o.store_error && (o.code == store::ErrorCode::kNotFound || o.code == store::ErrorCode::kInvalidName))
@@ -94,7 +119,13 @@ void ImapSession::cmd_select(const Command& cmd) {
         untagged("OK [UIDVALIDITY " + std::to_string(op.status.uidvalidity) + "] UIDs valid");
         untagged("OK [UIDNEXT " + std::to_string(uidnext) + "] Predicted next UID");
         untagged("OK [HIGHESTMODSEQ " + std::to_string(selected_->view.highest_modseq()) + "] Highest");
-        finish(c, examine ? "OK [READ-ONLY] Examine completed." : "OK [READ-WRITE] Select completed.");
+        if (rev2_enabled_) {
+          // RFC 9051 6.3.2: a LIST response with the mailbox name.
+          std::string list = "LIST () \"/\" ";
+          AppendMailboxName(list, name, true);
+          untagged(list);
+        }
+        if (qresync && qresync->uidvalidity == op.status.uidvalidity) send(qresync_responses(*qresync, op.vanished));        finish(c, examine ? "OK [READ-ONLY] Examine completed." : "OK [READ-WRITE] Select completed.");
       });
 }
 

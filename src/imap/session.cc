@@ -258,6 +258,7 @@ std::string ImapSession::capability_list() const {
   s.authenticated = state_ != State::kNotAuthenticated;
   s.plaintext_allowed = plaintext_allowed();
   s.starttls = host_.tls_available() && !host_.is_tls();
+  s.append_limit = options_.append_limit;
   return CapabilityList(s);
 }
 

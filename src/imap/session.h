@@ -23,6 +23,7 @@
 #include "imap/imap.h"
 #include "imap/mailbox_view.h"
 #include "imap/raw_line_reader.h"
+#include "imap/select_params.h"
 #include "imap/sequence_set.h"
 
 namespace loft::imap {
@@ -113,6 +114,7 @@ class ImapSession : public net::Session {
   void cmd_id(const Command& cmd);
   void cmd_select(const Command& cmd);
   void cmd_close(const Command& cmd);
+  std::string qresync_responses(const QresyncParams& q, std::vector<uint32_t> vanished) const;
   void cmd_unselect(const Command& cmd);
   void cmd_namespace(const Command& cmd);
   void cmd_idle(const Command& cmd);
@@ -167,7 +169,8 @@ class ImapSession : public net::Session {
 
   // ENABLE (RFC 5161)
   bool rev2_enabled_ = false;
-  bool utf8_mode() const { return rev2_enabled_; }
+  bool utf8_accept_ = false;  // ENABLE UTF8=ACCEPT (RFC 6855)
+  bool utf8_mode() const { return rev2_enabled_ || utf8_accept_; }
 
   // AUTHENTICATE
   bool sasl_waiting_ = false;  // a "+ " challenge is out: the next line is the response
