@@ -8,7 +8,8 @@ PACKAGES="build-essential cmake ninja-build pkg-config
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl python3 python3-pytest curl fetchmail getmail6
-  dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix"
+  dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix
+  isync offlineimap3 mutt tmux"
 
 missing=""
 for p in $PACKAGES; do

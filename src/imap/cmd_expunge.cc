@@ -1,8 +1,46 @@
-// Placeholder until the command is written (issue 3 in progress).
+// EXPUNGE (RFC 3501 6.4.3) and UID EXPUNGE (UIDPLUS, RFC 4315 2.1): remove
+// the \Deleted messages (for UID EXPUNGE only those in the set). The
+// "* n EXPUNGE" (or, under QRESYNC, "* VANISHED") lines are not written
+// here: the sync step finds the removal in the change feed and announces it
+// before the tagged OK. Like Dovecot 2.3, extra arguments of EXPUNGE are
+// ignored and an EXAMINEd mailbox answers "OK Expunge completed." having
+// removed nothing.
 #include "imap/session.h"
+#include "imap/uid_expunge_args.h"
 
 namespace loft::imap {
 
-void ImapSession::cmd_expunge(const Command& cmd) { reply(cmd, "NO Not implemented yet."); }
+void ImapSession::cmd_expunge(const Command& cmd) {
+  std::optional<RangeList> within;  // UID EXPUNGE: the UIDs named (and known to the client)
+  if (cmd.uid) {
+    Parsed<SequenceSet> set = ParseUidExpungeArgs(cmd.args);
+    if (!set) return arg_error(cmd, set.error());
+    std::string error;
+    std::optional<std::vector<uint32_t>> seqs = resolve_set(cmd, *set, true, &error);
+    if (!seqs) return reply(cmd, error);
+    std::vector<uint32_t> uids;
+    for (uint32_t seq : *seqs) uids.push_back(selected_->view.at(seq).uid);
+    within = RangeList::FromNumbers(std::move(uids));
+    if (within->empty()) return finish(cmd, "OK Expunge completed.");
+  }
+  if (selected_->read_only) return finish(cmd, "OK Expunge completed.");
+
+  std::shared_ptr<store::UserStore> mail = mail_;
+  std::string name = selected_->name;
+  blocking<size_t>(
+      [mail, name, within] {
+        std::vector<uint32_t> uids;
+        for (const store::MessageInfo& m : mail->list_messages(name))
+          if ((m.flags & store::kDeleted) && (!within || within->contains(m.uid))) uids.push_back(m.uid);
+        if (uids.empty()) return size_t{0};
+        return mail->expunge(name, uids).size();
+      },
+      [this, name](Outcome<size_t>& o) {
+        const Command& c = *current_;
+        if (!o.value) return finish(c, store_failure(o.store_error, o.code, o.error, name, "expunging"));
+        if (*o.value > 0 && selected_ && selected_->name == name) changes_pending_ = true;
+        finish(c, "OK Expunge completed.");
+      });
+}
 
 }  // namespace loft::imap

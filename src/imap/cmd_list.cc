@@ -20,6 +20,7 @@ struct Entry {
   bool exists = false;
   bool subscribed = false;
   bool has_children = false;
+  bool has_subscribed_child = false;  // some mailbox below it is subscribed
   std::string special_use;
 };
 
@@ -79,9 +80,19 @@ void ImapSession::cmd_list(const Command& cmd) {
           e.exists = true;
           e.subscribed = m.subscribed;
           e.special_use = m.special_use;
-          for (size_t sep = m.name.find('/'); sep != std::string::npos; sep = m.name.find('/', sep + 1))
-            if (sep > 0) all[m.name.substr(0, sep)].has_children = true;
+          for (size_t sep = m.name.find('/'); sep != std::string::npos; sep = m.name.find('/', sep + 1)) {
+            if (sep == 0) continue;
+            Entry& parent = all[m.name.substr(0, sep)];
+            parent.has_children = true;
+            if (m.subscribed) parent.has_subscribed_child = true;
+          }
         }
+        // LSUB "%": a parent that is not subscribed itself but has
+        // subscribed children is listed as \Noselect (RFC 3501 6.3.9;
+        // Dovecot does it when the pattern ends in '%').
+        bool lsub_parents = false;
+        for (const std::string& p : args.patterns)
+          if (!p.empty() && p.back() == '%') lsub_parents = true;
         // Dovecot: plain LIST always shows the children and special-use
         // attributes; LIST-EXTENDED only what RETURN asks for.
         const bool show_children = !args.extended || args.return_children;
@@ -90,10 +101,15 @@ void ImapSession::cmd_list(const Command& cmd) {
         std::string out;
         for (const auto& [name, e] : all) {
           if (!pattern->matches(name)) continue;
-          if (only_subscribed && !e.subscribed) continue;
+          // RECURSIVEMATCH (RFC 5258 3.5): an unsubscribed mailbox whose
+          // children are subscribed is listed, with CHILDINFO saying so.
+          const bool childinfo = !lsub && args.select_subscribed && args.select_recursive_match &&
+                                 e.has_subscribed_child;
+          if (only_subscribed && !e.subscribed && !childinfo && !(lsub && lsub_parents && e.has_subscribed_child))
+            continue;
           std::vector<std::string> attrs;
           if (lsub) {
-            if (!e.exists) attrs.push_back("\\Noselect");
+            if (!e.exists || !e.subscribed) attrs.push_back("\\Noselect");
           } else {
             // Dovecot's order (cmd-list.c mailbox_flags2str).
             if ((args.return_subscribed || args.select_subscribed) && e.subscribed) attrs.push_back("\\Subscribed");
@@ -108,6 +124,7 @@ void ImapSession::cmd_list(const Command& cmd) {
           for (size_t i = 0; i < attrs.size(); ++i) out += (i ? " " : "") + attrs[i];
           out += ") \"/\" ";
           AppendMailboxName(out, name, utf8_mode());
+          if (childinfo) out += " (CHILDINFO (\"SUBSCRIBED\"))";  // Dovecot's form of RFC 5258's example
           out += "\r\n";
           if (args.return_status && e.exists) {
             auto st = o.value->status.find(name);

@@ -48,8 +48,9 @@ ImapSession::ImapSession(Context& ctx, net::SessionHost& host)
       options_(ctx.options),
       peer_(host.peer_address()),
       reader_(ReaderOptions(options_), [this] {
-        CommandReader::Hooks hooks;  // the default literal policy: no APPEND yet
+        CommandReader::Hooks hooks;  // literal8 only for APPEND: the reader's default
         hooks.is_known = [this](const CommandReader::CommandHead& h) { return known_command(h); };
+        hooks.check_literal = [this](const CommandReader::LiteralRequest& r) { return check_literal(r); };
         return hooks;
       }()) {}
 

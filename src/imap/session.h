@@ -198,6 +198,8 @@ class ImapSession : public net::Session {
 
   // IDLE
   bool idling_ = false;
+  uint64_t idle_round_ = 0;  // tells a keepalive timer of an earlier IDLE to stop
+  void idle_keepalive(uint64_t round);
 
   // RFC 7162
   bool condstore_enabled_ = false;
@@ -217,6 +219,10 @@ class ImapSession : public net::Session {
   // ---- end SEARCH
 
   // ---- STORE, EXPUNGE, COPY, MOVE, APPEND (owned by their cmd_*.cc): add members here
+  // The command reader's literal policy (cmd_append.cc): an APPEND message
+  // is checked (mailbox name, flags, date, zero size, APPENDLIMIT) before
+  // its data is asked for; other commands get the reader's default.
+  CommandReader::LiteralVerdict check_literal(const CommandReader::LiteralRequest& request) const;
   // ---- end STORE/EXPUNGE/COPY/MOVE/APPEND
 };
 

@@ -33,10 +33,16 @@ void ImapSession::sync_then(Sync sync, std::function<void()> then) {
       [mail, name, modseq] { return mail->changes_since(name, modseq); },
       [this, sync, then = std::move(then), name](Outcome<store::MailboxChanges>& o) {
         if (selected_ && selected_->name == name) {
-          if (o.value)
+          if (o.value) {
             selected_->view.Apply(*o.value);
-          else
+          } else if (o.store_error && o.code == store::ErrorCode::kNotFound) {
+            // Deleted (or renamed away) by another session: the view cannot
+            // go on, so the connection ends, as Dovecot does it.
+            untagged("BYE Selected mailbox was deleted, have to disconnect.");
+            return disconnect();
+          } else {
             spdlog::warn("imap [{}]: changes of {} in {}: {}", peer_, user_, name, o.error);
+          }
           send_updates(sync);
         }
         then();

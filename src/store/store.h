@@ -177,6 +177,34 @@ class UserStore {
 
   virtual MailboxChanges changes_since(std::string_view mailbox, uint64_t modseq) = 0;
 
+  // ---- All-or-nothing variants (IMAP MULTIAPPEND, MOVE, STORE
+  // UNCHANGEDSINCE). Not pure virtual, so that existing wrappers and test
+  // doubles still compile; the defaults (user_store_default.cc) are built
+  // from the calls above and are NOT atomic against crashes or concurrent
+  // writers. The Maildir backend overrides all three with one index
+  // transaction each.
+
+  // Stores every message or none (durable when it returns, like append());
+  // returns the new UIDs in the order of `msgs`. kTooLarge if any is too big.
+  virtual std::vector<uint32_t> append_many(std::string_view mailbox, std::span<const NewMessage> msgs);
+
+  // copy() plus expunge() of the sources as one change: the copies appear
+  // and the originals disappear together, so a crash leaves either the old
+  // or the new state. `to` may be `from` (the messages get new UIDs).
+  // Returns the new UIDs in the order of `uids`; kNotFound (nothing moved)
+  // when a source message does not exist.
+  virtual std::vector<uint32_t> move(std::string_view from, std::span<const uint32_t> uids, std::string_view to);
+
+  // store_flags() applied only to messages whose MODSEQ is at most
+  // `max_modseq` (RFC 7162 UNCHANGEDSINCE), decided in the same transaction
+  // as the change; the UIDs of the others go to *modified (ascending).
+  // Returns the messages that passed the test, as they are afterwards.
+  virtual std::vector<MessageInfo> store_flags_unchanged_since(std::string_view mailbox,
+                                                               std::span<const uint32_t> uids, int mode,
+                                                               uint32_t flags,
+                                                               std::span<const std::string> keywords,
+                                                               uint64_t max_modseq, std::vector<uint32_t>* modified);
+
   // Picks up messages that other tools dropped into a mailbox's new/.
   // Returns how many were taken in.
   virtual size_t scan_new(std::string_view mailbox) = 0;

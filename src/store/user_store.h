@@ -51,6 +51,12 @@ class MaildirUserStore : public UserStore {
   std::vector<uint32_t> copy(std::string_view from, std::span<const uint32_t> uids,
                              std::string_view to) override;
   MailboxChanges changes_since(std::string_view mailbox, uint64_t modseq) override;
+  std::vector<uint32_t> append_many(std::string_view mailbox, std::span<const NewMessage> msgs) override;
+  std::vector<uint32_t> move(std::string_view from, std::span<const uint32_t> uids, std::string_view to) override;
+  std::vector<MessageInfo> store_flags_unchanged_since(std::string_view mailbox, std::span<const uint32_t> uids,
+                                                       int mode, uint32_t flags,
+                                                       std::span<const std::string> keywords, uint64_t max_modseq,
+                                                       std::vector<uint32_t>* modified) override;
   size_t scan_new(std::string_view mailbox) override;
   std::unique_ptr<Subscription> subscribe(std::function<void(const std::string& mailbox)> cb) override;
 
@@ -70,6 +76,16 @@ class MaildirUserStore : public UserStore {
   void finish_pending_removals();
   void clean_mailbox_files(const MailboxRow& row);
   void announce(const Changed& changed);
+
+  // Shared by copy() and move(); called WITHOUT mu_ (user_store_messages.cc).
+  std::vector<uint32_t> copy_messages(std::string_view from, std::span<const uint32_t> uids, std::string_view to,
+                                      bool remove_sources);
+  // Shared by store_flags() and store_flags_unchanged_since(); called
+  // WITHOUT mu_. Messages above max_modseq are left alone and listed in
+  // *modified.
+  std::vector<MessageInfo> change_flags(std::string_view mailbox, std::span<const uint32_t> uids, int mode,
+                                        uint32_t flags, std::span<const std::string> keywords, uint64_t max_modseq,
+                                        std::vector<uint32_t>* modified);
 
   // Taking in new/ (user_store_scan.cc); called WITHOUT mu_.
   struct Import;

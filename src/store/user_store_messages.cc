@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <climits>
 #include <ctime>
+#include <unordered_set>
 
 #include "store/mailbox_names.h"
 #include "store/maildir_files.h"
@@ -130,10 +131,96 @@ uint32_t MaildirUserStore::append(std::string_view mailbox, const NewMessage& ms
   return uid;
 }
 
+// MULTIAPPEND: every file written and fsync'ed together (MessageBatch),
+// then one index transaction for all of them; any failure before the commit
+// removes every file, so nothing of the batch ever becomes visible.
+std::vector<uint32_t> MaildirUserStore::append_many(std::string_view mailbox, std::span<const NewMessage> msgs) {
+  if (msgs.size() <= 1) {
+    std::vector<uint32_t> one;
+    if (!msgs.empty()) one.push_back(append(mailbox, msgs[0]));
+    return one;
+  }
+  const std::string name = canonical_mailbox_name(mailbox);
+  std::vector<std::vector<std::string>> keywords;
+  std::vector<uint64_t> sizes;
+  for (const NewMessage& m : msgs) {
+    keywords.push_back(unique_keywords(m.keywords));
+    sizes.push_back(normalized_size(m.pieces));
+    if (sizes.back() > opts_.max_message_size) throw StoreError(ErrorCode::kTooLarge, "message too large");
+  }
+  MailboxRow row;
+  {
+    std::lock_guard lock(mu_);
+    row = require_mailbox(name);
+  }
+  const fs::path dir = mailbox_path(row);
+
+  // Files and trees without the lock, as append() does.
+  MessageBatch batch(dir, opts_.fsync);
+  std::vector<std::string> trees(msgs.size());
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    MessageWriter writer(dir, opts_.fsync);
+    for (std::string_view piece : msgs[i].pieces) writer.write(piece);
+    batch.add(writer.stage());
+    try {
+      const NewMessage& m = msgs[i];
+      trees[i] = m.pieces.size() == 1 && m.pieces[0].size() == sizes[i] ? tree_of(m.pieces[0])
+                                                                         : tree_of_file(batch.tmp_path(i));
+    } catch (const StoreError&) {
+      trees[i].clear();  // only a cache: made when first asked for
+    }
+  }
+  const std::vector<std::string>& files = batch.publish();
+
+  std::vector<uint32_t> uids;
+  std::string announced;
+  {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_, Transaction::kWrite);
+    auto current = db_->mailbox_by_id(row.id);  // by id: a rename meanwhile still receives them
+    if (!current) throw StoreError(ErrorCode::kNotFound, "mailbox was deleted");
+    const uint64_t modseq = current->highest_modseq + 1;
+    const int64_t now = static_cast<int64_t>(std::time(nullptr));
+    uint32_t uidnext = current->uidnext;
+    for (size_t i = 0; i < msgs.size(); ++i) {
+      MessageInfo info;
+      info.uid = take_uid(uidnext++);
+      info.size = sizes[i];
+      info.internal_date = msgs[i].internal_date.value_or(now);
+      info.internal_tz = msgs[i].internal_tz;
+      info.flags = msgs[i].flags & kAllFlags;
+      info.modseq = modseq;
+      int64_t id = db_->insert_message(row.id, info, files[i]);
+      db_->add_keywords(id, keywords[i]);
+      if (!trees[i].empty()) db_->put_tree(id, trees[i]);
+      uids.push_back(info.uid);
+    }
+    db_->set_counters(row.id, uidnext, modseq);
+    announced = current->name;
+    tx.commit();
+    batch.keep();
+  }
+  announce({announced});
+  return uids;
+}
+
 std::vector<MessageInfo> MaildirUserStore::store_flags(std::string_view mailbox,
                                                        std::span<const uint32_t> uids, int mode,
                                                        uint32_t flags,
                                                        std::span<const std::string> keywords) {
+  return change_flags(mailbox, uids, mode, flags, keywords, UINT64_MAX, nullptr);
+}
+
+std::vector<MessageInfo> MaildirUserStore::store_flags_unchanged_since(
+    std::string_view mailbox, std::span<const uint32_t> uids, int mode, uint32_t flags,
+    std::span<const std::string> keywords, uint64_t max_modseq, std::vector<uint32_t>* modified) {
+  return change_flags(mailbox, uids, mode, flags, keywords, max_modseq, modified);
+}
+
+std::vector<MessageInfo> MaildirUserStore::change_flags(std::string_view mailbox, std::span<const uint32_t> uids,
+                                                        int mode, uint32_t flags,
+                                                        std::span<const std::string> keywords,
+                                                        uint64_t max_modseq, std::vector<uint32_t>* modified) {
   const std::string name = canonical_mailbox_name(mailbox);
   const std::vector<std::string> kws = unique_keywords(keywords);
   flags &= kAllFlags;
@@ -149,6 +236,10 @@ std::vector<MessageInfo> MaildirUserStore::store_flags(std::string_view mailbox,
       auto msg = db_->message(row.id, uid);
       if (!msg) continue;
       MessageInfo& info = msg->info;
+      if (info.modseq > max_modseq) {
+        if (modified) modified->push_back(uid);
+        continue;
+      }
       uint32_t new_flags = mode > 0 ? (info.flags | flags) : mode < 0 ? (info.flags & ~flags) : flags;
       std::vector<std::string> new_kws;
       if (mode > 0) {
@@ -219,10 +310,24 @@ std::vector<uint32_t> MaildirUserStore::expunge(std::string_view mailbox, std::s
 
 std::vector<uint32_t> MaildirUserStore::copy(std::string_view from, std::span<const uint32_t> uids,
                                              std::string_view to) {
+  return copy_messages(from, uids, to, false);
+}
+
+std::vector<uint32_t> MaildirUserStore::move(std::string_view from, std::span<const uint32_t> uids,
+                                             std::string_view to) {
+  return copy_messages(from, uids, to, true);
+}
+
+// The copies are hard links (or copies) made before the commit; a move's
+// source files are unlinked only after it, so a crash leaves at worst
+// invisible orphans, never a message in neither or (visibly) both mailboxes.
+std::vector<uint32_t> MaildirUserStore::copy_messages(std::string_view from, std::span<const uint32_t> uids,
+                                                      std::string_view to, bool remove_sources) {
   const std::string src_name = canonical_mailbox_name(from);
   const std::string dst_name = canonical_mailbox_name(to);
   std::vector<uint32_t> new_uids;
   if (uids.empty()) return new_uids;
+  std::vector<fs::path> sources_to_unlink;
   {
     std::lock_guard lock(mu_);
     std::vector<fs::path> created;
@@ -233,7 +338,10 @@ std::vector<uint32_t> MaildirUserStore::copy(std::string_view from, std::span<co
       const fs::path src_dir = mailbox_path(src);
       const fs::path dst_dir = mailbox_path(dst);
       std::vector<MessageRow> rows;
+      std::unordered_set<uint32_t> seen;
       for (uint32_t uid : uids) {
+        // A message can be moved only once (a copy may be made twice).
+        if (remove_sources && !seen.insert(uid).second) continue;
         auto msg = db_->message(src.id, uid);
         if (!msg) throw StoreError(ErrorCode::kNotFound, "no such message: UID " + std::to_string(uid));
         rows.push_back(std::move(*msg));
@@ -263,14 +371,30 @@ std::vector<uint32_t> MaildirUserStore::copy(std::string_view from, std::span<co
         db_->copy_tree(ins.source_id, id);  // same bytes, same tree
         new_uids.push_back(ins.info.uid);
       }
+      if (remove_sources) {
+        // Same transaction: the copies and the removal commit together. A
+        // move within one mailbox shares the destination's MODSEQ.
+        const uint64_t src_modseq = src.id == dst.id ? modseq : src.highest_modseq + 1;
+        for (const MessageRow& m : rows) {
+          db_->delete_message(m.id);
+          db_->insert_tombstone(src.id, m.info.uid, src_modseq);
+          sources_to_unlink.push_back(cur_path(src_dir, m.file));
+        }
+        if (src.id != dst.id) db_->set_counters(src.id, src.uidnext, src_modseq);
+      }
       db_->set_counters(dst.id, uidnext, modseq);
       tx.commit();
     } catch (...) {
       for (const fs::path& p : created) unlink_quiet(p);  // all or nothing
       throw;
     }
+    for (const fs::path& p : sources_to_unlink) unlink_quiet(p);
   }
-  announce({dst_name});
+  if (remove_sources && src_name != dst_name) {
+    announce({src_name, dst_name});
+  } else {
+    announce({dst_name});
+  }
   return new_uids;
 }
 

@@ -123,5 +123,26 @@ TEST_F(ImapExtensionsTest, Imap4rev2SelectSendsListAndNoRecent) {
   EXPECT_EQ(r.find("RECENT"), std::string::npos) << r;
 }
 
+TEST_F(ImapExtensionsTest, SubscribedChildrenShowThroughTheirParents) {
+  alice()->create_mailbox("box/sub");
+  alice()->set_subscribed("box/sub", true);
+  auto c = login();
+  // Dovecot's answers, byte for byte (but '/' for its '.').
+  EXPECT_EQ(c->cmd("a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" b%"),
+            "* LIST (\\NonExistent) \"/\" box (CHILDINFO (\"SUBSCRIBED\"))\r\na OK List completed.\r\n");
+  EXPECT_EQ(c->cmd("b LIST (SUBSCRIBED) \"\" b%"), "b OK List completed.\r\n");
+  EXPECT_EQ(c->cmd("c LSUB \"\" b%"), "* LSUB (\\Noselect) \"/\" box\r\nc OK Lsub completed.\r\n");
+  EXPECT_EQ(c->cmd("d LSUB \"\" b*"), "* LSUB () \"/\" box/sub\r\nd OK Lsub completed.\r\n");
+}
+
+TEST_F(ImapExtensionsTest, SelectedMailboxDeletedByAnotherSessionEndsTheConnection) {
+  alice()->create_mailbox("Work");
+  auto c = login();
+  c->cmd("a SELECT Work");
+  alice()->delete_mailbox("Work");
+  EXPECT_EQ(c->cmd("b NOOP"), "* BYE Selected mailbox was deleted, have to disconnect.\r\n");
+  EXPECT_TRUE(c->closed());
+}
+
 }  // namespace
 }  // namespace loft::imap::testing

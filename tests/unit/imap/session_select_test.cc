@@ -171,6 +171,27 @@ TEST_F(ImapSelectTest, IdleWithoutMailboxEndsOnDone) {
   EXPECT_EQ(c->cmd("done"), "i OK Idle completed.\r\n");
 }
 
+TEST_F(ImapSelectTest, IdleKeepsTheConnectionAliveAndLongerThanOtherCommands) {
+  auto c = select();
+  EXPECT_EQ(c->host.idle, std::chrono::milliseconds(std::chrono::minutes(30)));
+  EXPECT_EQ(c->cmd("i IDLE"), "+ idling\r\n");
+  EXPECT_EQ(c->host.idle, std::chrono::milliseconds(std::chrono::minutes(60)));
+  ASSERT_EQ(c->host.long_timers.size(), 1u);
+  EXPECT_EQ(c->host.delays.back(), std::chrono::milliseconds(std::chrono::minutes(2)));
+  c->host.fire_long_timers();
+  EXPECT_EQ(c->host.take(), "* OK Still here\r\n");
+  c->host.fire_long_timers();
+  EXPECT_EQ(c->host.take(), "* OK Still here\r\n");
+  EXPECT_EQ(c->cmd("DONE"), "i OK Idle completed.\r\n");
+  EXPECT_EQ(c->host.idle, std::chrono::milliseconds(std::chrono::minutes(30)));
+  // The timer of the finished IDLE stays silent, even after a new IDLE.
+  EXPECT_EQ(c->cmd("j IDLE"), "+ idling\r\n");
+  ASSERT_EQ(c->host.long_timers.size(), 2u);
+  c->host.fire_long_timers();
+  EXPECT_EQ(c->host.take(), "* OK Still here\r\n");
+  EXPECT_EQ(c->cmd("DONE"), "j OK Idle completed.\r\n");
+}
+
 TEST_F(ImapSelectTest, PipelinedCommandsAfterSelectSeeTheMailbox) {
   deliver();
   auto c = login();
