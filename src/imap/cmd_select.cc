@@ -46,7 +46,8 @@ void ImapSession::cmd_select(const Command& cmd) {
   const bool examine = cmd.name == "EXAMINE";
   Parsed<SelectArgs> args = ParseSelectArgs(cmd.args, utf8_mode(), qresync_enabled_);
   if (!args) return arg_error(cmd, args.error());
-  if (args->condstore || args->qresync) enable_condstore();
+  // SELECT itself reports HIGHESTMODSEQ; no separate announcement.
+  if (args->condstore || args->qresync) condstore_enabled_ = true;
   std::optional<QresyncParams> qresync = args->qresync;
   if (selected_) {
     // RFC 3501: selecting closes the current mailbox first (without

@@ -143,7 +143,8 @@ class ImapSession : public net::Session {
   // CONDSTORE is on once the client used it (RFC 7162 3.1): ENABLE
   // CONDSTORE/QRESYNC, SELECT (CONDSTORE), FETCH MODSEQ / CHANGEDSINCE,
   // SEARCH MODSEQ, STORE UNCHANGEDSINCE. From then on FETCH responses
-  // carry MODSEQ and tagged OKs of SELECT carry HIGHESTMODSEQ.
+  // carry MODSEQ. Turning it on with a mailbox selected sends
+  // "* OK [HIGHESTMODSEQ n]" (Dovecot).
   void enable_condstore();
   // Runs a store call that answers nothing but OK/NO (CREATE, DELETE, ...).
   void simple_store_command(const Command& cmd, std::string mailbox, std::string ok_text,
@@ -213,6 +214,13 @@ class ImapSession : public net::Session {
   std::function<void()> on_drained_;
 
   // ---- FETCH (owned by cmd_fetch.cc and fetch_*.cc): add members here
+  // The FETCH in progress: batches of messages rendered on a worker, written
+  // with flow control; large literals streamed from the file (cmd_fetch.cc).
+  struct FetchRun;
+  std::shared_ptr<FetchRun> fetch_;
+  void fetch_batch();
+  void fetch_write();
+  void fetch_end();
   // ---- end FETCH
 
   // ---- SEARCH (owned by cmd_search.cc and search_*.cc): add members here

@@ -32,6 +32,12 @@ std::optional<std::vector<uint32_t>> ImapSession::resolve_set(const Command& cmd
   return seqs;
 }
 
-void ImapSession::enable_condstore() { condstore_enabled_ = true; }
+void ImapSession::enable_condstore() {
+  if (condstore_enabled_) return;
+  condstore_enabled_ = true;
+  // Dovecot announces the selected mailbox's HIGHESTMODSEQ when a command
+  // turns CONDSTORE on (RFC 7162 3.1), so the client has a starting point.
+  if (selected_) untagged("OK [HIGHESTMODSEQ " + std::to_string(selected_->view.highest_modseq()) + "] Highest");
+}
 
 }  // namespace loft::imap

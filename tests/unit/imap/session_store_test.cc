@@ -80,9 +80,11 @@ TEST_F(ImapStoreTest, UnchangedSinceFailsNewerMessagesWithModified) {
   alice()->store_flags("INBOX", two, +1, store::kFlagged, none);  // another client changed 2
   std::string r = c->cmd("a STORE 1:3 (UNCHANGEDSINCE " + std::to_string(mark) + ") +FLAGS (\\Seen)");
   uint64_t done = alice()->status("INBOX").highest_modseq;
-  // CONDSTORE is on from here: MODSEQ in FETCH. Message 2's own change is
-  // announced by the sync step, flags as the other client left them.
-  EXPECT_EQ(r, "* 1 FETCH (MODSEQ (" + std::to_string(done) + ") FLAGS (\\Seen))\r\n"
+  // CONDSTORE is on from here: the view's HIGHESTMODSEQ first (Dovecot),
+  // then MODSEQ in FETCH. Message 2's own change is announced by the sync
+  // step, flags as the other client left them.
+  EXPECT_EQ(r, "* OK [HIGHESTMODSEQ " + std::to_string(mark) + "] Highest\r\n"
+               "* 1 FETCH (MODSEQ (" + std::to_string(done) + ") FLAGS (\\Seen))\r\n"
                "* 3 FETCH (MODSEQ (" + std::to_string(done) + ") FLAGS (\\Seen))\r\n"
                "* 2 FETCH (MODSEQ (" + std::to_string(done - 1) + ") FLAGS (\\Flagged))\r\n"
                "a OK [MODIFIED 2] Conditional store failed.\r\n");
@@ -101,7 +103,8 @@ TEST_F(ImapStoreTest, ReadOnlyMailboxIgnoresStore) {
   c->cmd("s EXAMINE INBOX");
   EXPECT_EQ(c->cmd("a STORE 1 +FLAGS (\\Seen)"), "a OK Store ignored with read-only mailbox.\r\n");
   EXPECT_EQ(c->cmd("b STORE 1 (UNCHANGEDSINCE 99) +FLAGS (\\Seen)"),
-            "b NO CONDSTORE failed: Mailbox is read-only.\r\n");
+            "* OK [HIGHESTMODSEQ " + std::to_string(alice()->status("INBOX").highest_modseq) +
+                "] Highest\r\nb NO CONDSTORE failed: Mailbox is read-only.\r\n");
   EXPECT_EQ(info(1).flags, 0u);
 }
 
