@@ -686,3 +686,28 @@ def rmtree(path):
 def header_value(message, name):
     m = re.search(rb'(?im)^' + re.escape(name.encode()) + rb':[ \t]*(.*)\r\n', message)
     return m.group(1) if m else None
+
+
+def make_big_message(path, size):
+    """A message of about `size` bytes with 100-character lines (some with
+    leading dots); returns its bytes."""
+    parts = [b'From: big@example.org\r\nTo: alice@loft.test\r\nSubject: big\r\n'
+             b'Message-ID: <big@example.org>\r\n\r\n']
+    n = 0
+    total = len(parts[0])
+    rnd = os.urandom(75 * 4096)
+    block = [base64.b64encode(rnd[i * 75:(i + 1) * 75]) for i in range(4096)]
+    while total < size:
+        line = block[n % 4096]
+        if n % 997 == 0:
+            line = b'.' + line[1:]
+        if n % 4099 == 0:
+            line = b'.'
+        line = line + b'%08d\r\n' % n
+        parts.append(line)
+        total += len(line)
+        n += 1
+    data = b''.join(parts)
+    with open(path, 'wb') as f:
+        f.write(data)
+    return data

@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from loftlib import (Pop3Raw, b64, client_tls_context, fetch_all, parse_listing, pop3_login, pop3_stuff,
-                     pop3_unstuff, scram_sha256_client, strip_trace_before)
+from loftlib import (Pop3Raw, b64, client_tls_context, fetch_all, make_big_message, parse_listing, pop3_login,
+                     pop3_stuff, pop3_unstuff, scram_sha256_client, strip_trace_before)
 
 ALICE_PW = 'alice-Secret-1'
 BOB_PW = 'bob-Secret-2'
@@ -690,31 +690,6 @@ def test_failed_login_throttling(pop3):
 
 
 # ---- big messages -----------------------------------------------------------------------
-
-
-def make_big_message(path, size):
-    """A message of about `size` bytes with 100-character lines (some with
-    leading dots); returns its bytes."""
-    parts = [b'From: big@example.org\r\nTo: alice@loft.test\r\nSubject: big\r\n'
-             b'Message-ID: <big@example.org>\r\n\r\n']
-    n = 0
-    total = len(parts[0])
-    rnd = os.urandom(75 * 4096)
-    block = [base64.b64encode(rnd[i * 75:(i + 1) * 75]) for i in range(4096)]
-    while total < size:
-        line = block[n % 4096]
-        if n % 997 == 0:
-            line = b'.' + line[1:]
-        if n % 4099 == 0:
-            line = b'.'
-        line = line + b'%08d\r\n' % n
-        parts.append(line)
-        total += len(line)
-        n += 1
-    data = b''.join(parts)
-    with open(path, 'wb') as f:
-        f.write(data)
-    return data
 
 
 @pytest.mark.slow
