@@ -17,6 +17,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -711,3 +712,34 @@ def make_big_message(path, size):
     with open(path, 'wb') as f:
         f.write(data)
     return data
+
+
+class RssSampler(object):
+    """Samples a running server's RSS every 20 ms in a thread, for
+    memory-bound tests: `with RssSampler(loft) as rss: ...; rss.peak()`."""
+
+    def __init__(self, loft):
+        self.loft = loft
+        self.samples = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                self.samples.append(self.loft.rss_kb())
+            except OSError:
+                return
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+    def peak(self):
+        return max(self.samples) if self.samples else 0

@@ -4,13 +4,12 @@ BODYSTRUCTURE come from the index cache is a store unit test; the time is
 printed here for information only.)"""
 
 import os
-import threading
 import time
 
 import pytest
 
 from imaptest import Imap
-from loftlib import make_big_message, strip_trace_before
+from loftlib import RssSampler, make_big_message, strip_trace_before
 
 ALICE_PW = 'alice-Secret-1'
 
@@ -27,20 +26,7 @@ def test_100mb_fetch_is_streamed_with_bounded_memory(loft):
     os.unlink(path)
     loft.start('imap')
 
-    samples = []
-    stop = threading.Event()
-
-    def sampler():
-        while not stop.is_set():
-            try:
-                samples.append(loft.rss_kb())
-            except OSError:
-                return
-            time.sleep(0.02)
-
-    th = threading.Thread(target=sampler, daemon=True)
-    th.start()
-    try:
+    with RssSampler(loft) as rss:
         c = Imap('127.0.0.1', loft.port('imap'), timeout=120)
         c.ok('LOGIN alice %s' % ALICE_PW)
         c.ok('SELECT INBOX')
@@ -69,11 +55,8 @@ def test_100mb_fetch_is_streamed_with_bounded_memory(loft):
         c.buf = bytearray(rest)
         assert c.readline() == b')\r\n'
         assert c.readline().startswith(b'b OK')
-    finally:
-        stop.set()
-        th.join()
     fields, got = strip_trace_before(body, b'From: big@example.org')
     assert got == original
-    peak = max(samples)
-    print('100 MB FETCH: %d RSS samples, peak %d kB; structure in %.3f s' % (len(samples), peak, structure_seconds))
+    peak = rss.peak()
+    print('100 MB FETCH: %d RSS samples, peak %d kB; structure in %.3f s' % (len(rss.samples), peak, structure_seconds))
     assert peak < 64 * 1024, 'server RSS reached %d kB while sending 100 MB' % peak

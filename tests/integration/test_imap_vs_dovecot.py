@@ -8,79 +8,18 @@ on the values when it gives them."""
 
 import json
 import os
-import random
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 
 import pytest
+
+from refdovecot import dovecot, is_known, load_known  # noqa: F401 (dovecot is a fixture)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KNOWN = os.path.join(HERE, 'imap_dovecot_known_differences.json')
 LOFT_USER, LOFT_PW = 'carol', 'carol-loft-pass'
 
 
-def ports_free(*ports):
-    for p in ports:
-        s = socket.socket()
-        try:
-            s.bind(('127.0.0.1', p))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
-
-
-@pytest.fixture
-def dovecot(shared_dir):
-    script = os.path.join(shared_dir, 'tools', 'reference-dovecot.sh')
-    if not (os.path.exists('/usr/sbin/dovecot') and os.path.exists('/usr/lib/dovecot/imap')):
-        pytest.fail('Dovecot is not installed (needed for the reference comparison): '
-                    'apt-get install dovecot-imapd dovecot-pop3d dovecot-lmtpd')
-    d = tempfile.mkdtemp(prefix='rd', dir='/tmp')  # short: Dovecot's unix socket paths
-    os.chmod(d, 0o755)
-    errors = []
-    for _ in range(10):
-        base = random.randrange(20000, 60000, 100)
-        if not ports_free(base + 110, base + 143):
-            continue
-        r = subprocess.run([script, 'start', d, str(base)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=60)
-        if r.returncode == 0:
-            break
-        errors.append(r.stdout.decode('utf-8', 'replace'))
-    else:
-        shutil.rmtree(d, ignore_errors=True)
-        pytest.fail('reference Dovecot did not start:\n' + '\n'.join(errors))
-    yield {'imap': base + 143, 'pop3': base + 110, 'dir': d}
-    subprocess.run([script, 'stop', d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
-    shutil.rmtree(d, ignore_errors=True)
-
-
-def load_known():
-    with open(KNOWN) as f:
-        known = json.load(f)
-    for k in known:
-        assert k.get('where') and k.get('item') and k.get('reason'), 'incomplete entry in %s: %r' % (KNOWN, k)
-    return known
-
-
-def is_known(diff, known):
-    for k in known:
-        if (k['where'], k['item']) != (diff['where'], diff['item']):
-            continue
-        if 'a' in k and k['a'] != diff['a']:
-            continue
-        if 'b' in k and k['b'] != diff['b']:
-            continue
-        return True
-    return False
-
-
-@pytest.mark.slow
 def test_imap_answers_match_dovecot(loft, dovecot, shared_dir):
     corpus = os.path.join(shared_dir, 'corpus', 'messages')
     tool = os.path.join(shared_dir, 'tools', 'imapdiff.py')
@@ -99,7 +38,7 @@ def test_imap_answers_match_dovecot(loft, dovecot, shared_dir):
         r.returncode, output[-5000:])
     with open(out_json) as f:
         result = json.load(f)
-    known = load_known()
+    known = load_known(KNOWN)
     unexplained = [d for d in result['differences'] if not is_known(d, known)]
     stale = [(k['where'], k['item']) for k in known if not any(is_known(d, [k]) for d in result['differences'])]
     if stale:

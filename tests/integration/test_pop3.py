@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from loftlib import (Pop3Raw, b64, client_tls_context, fetch_all, make_big_message, parse_listing, pop3_login,
-                     pop3_stuff, pop3_unstuff, scram_sha256_client, strip_trace_before)
+from loftlib import (Pop3Raw, RssSampler, b64, client_tls_context, fetch_all, make_big_message, parse_listing,
+                     pop3_login, pop3_stuff, pop3_unstuff, scram_sha256_client, strip_trace_before)
 
 ALICE_PW = 'alice-Secret-1'
 BOB_PW = 'bob-Secret-2'
@@ -704,20 +704,7 @@ def test_100mb_message_streamed_with_bounded_memory(loft):
     os.unlink(path)
     loft.start('pop3')
 
-    samples = []
-    stop = threading.Event()
-
-    def sampler():
-        while not stop.is_set():
-            try:
-                samples.append(loft.rss_kb())
-            except OSError:
-                return
-            time.sleep(0.02)
-
-    th = threading.Thread(target=sampler, daemon=True)
-    th.start()
-    try:
+    with RssSampler(loft) as rss:
         p = pop3_login(loft, 'alice', ALICE_PW, timeout=60)
         r = p.cmd('LIST 1')
         size = int(r.split()[2])
@@ -735,16 +722,13 @@ def test_100mb_message_streamed_with_bounded_memory(loft):
                 time.sleep(1.5)  # a server that does not stream would now buffer the rest
                 paused = True
         p.quit()
-    finally:
-        stop.set()
-        th.join()
     got = pop3_unstuff(bytes(wire))
     assert len(got) == size, 'LIST says %d, RETR gave %d' % (size, len(got))
     fields, body = strip_trace_before(got, b'From: big@example.org')
     assert body == original
-    peak = max(samples)
-    print('100 MB RETR: %d RSS samples, peak %d kB' % (len(samples), peak))
-    assert peak < 64 * 1024, 'server RSS reached %d kB while sending 100 MB (samples %d)' % (peak, len(samples))
+    peak = rss.peak()
+    print('100 MB RETR: %d RSS samples, peak %d kB' % (len(rss.samples), peak))
+    assert peak < 64 * 1024, 'server RSS reached %d kB while sending 100 MB (samples %d)' % (peak, len(rss.samples))
 
 
 # ---- curl -----------------------------------------------------------------------------
