@@ -11,7 +11,6 @@ import sqlite3
 import struct
 import subprocess
 import tempfile
-import threading
 import time
 
 import pytest
