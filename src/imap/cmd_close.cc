@@ -17,11 +17,8 @@ void ImapSession::cmd_close(const Command& cmd) {
   std::shared_ptr<store::UserStore> mail = mail_;
   blocking<size_t>(
       [mail, name] {
-        std::vector<uint32_t> uids;
-        for (const store::MessageInfo& m : mail->list_messages(name))
-          if (m.flags & store::kDeleted) uids.push_back(m.uid);
-        if (uids.empty()) return size_t{0};
-        return mail->expunge(name, uids).size();
+        // One store transaction picks and removes the \Deleted messages.
+        return mail->expunge_deleted(name, std::nullopt).size();
       },
       [this, name](Outcome<size_t>& o) {
         if (!o.value) {

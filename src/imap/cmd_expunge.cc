@@ -11,16 +11,16 @@
 namespace loft::imap {
 
 void ImapSession::cmd_expunge(const Command& cmd) {
-  std::optional<RangeList> within;  // UID EXPUNGE: the UIDs named (and known to the client)
+  // UID EXPUNGE: the UIDs named (and known to the client).
+  std::optional<std::vector<uint32_t>> within;
   if (cmd.uid) {
     Parsed<SequenceSet> set = ParseUidExpungeArgs(cmd.args);
     if (!set) return arg_error(cmd, set.error());
     std::string error;
     std::optional<std::vector<uint32_t>> seqs = resolve_set(cmd, *set, true, &error);
     if (!seqs) return reply(cmd, error);
-    std::vector<uint32_t> uids;
-    for (uint32_t seq : *seqs) uids.push_back(selected_->view.at(seq).uid);
-    within = RangeList::FromNumbers(std::move(uids));
+    within.emplace();
+    for (uint32_t seq : *seqs) within->push_back(selected_->view.at(seq).uid);
     if (within->empty()) return finish(cmd, "OK Expunge completed.");
   }
   if (selected_->read_only) return finish(cmd, "OK Expunge completed.");
@@ -28,12 +28,12 @@ void ImapSession::cmd_expunge(const Command& cmd) {
   std::shared_ptr<store::UserStore> mail = mail_;
   std::string name = selected_->name;
   blocking<size_t>(
-      [mail, name, within] {
-        std::vector<uint32_t> uids;
-        for (const store::MessageInfo& m : mail->list_messages(name))
-          if ((m.flags & store::kDeleted) && (!within || within->contains(m.uid))) uids.push_back(m.uid);
-        if (uids.empty()) return size_t{0};
-        return mail->expunge(name, uids).size();
+      [mail, name, within = std::move(within)] {
+        // Chosen and removed in one store transaction: a \Deleted flag
+        // cleared by another session just before is respected.
+        std::optional<std::span<const uint32_t>> uids;
+        if (within) uids = std::span<const uint32_t>(*within);
+        return mail->expunge_deleted(name, uids).size();
       },
       [this, name](Outcome<size_t>& o) {
         const Command& c = *current_;

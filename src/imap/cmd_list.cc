@@ -1,7 +1,9 @@
 // LIST and LSUB (RFC 3501 6.3.8-9) with the LIST-EXTENDED selection and
 // return options the parser knows (RFC 5258; SPECIAL-USE of RFC 6154).
 // A parent that does not exist but has matching children is listed as
-// \Noselect (RFC 3501) / \NonExistent (RFC 5258).
+// \Noselect (RFC 3501) / \NonExistent (RFC 5258). Subscriptions are names
+// that may have no mailbox (RFC 3501 6.3.6): LSUB and LIST (SUBSCRIBED) show
+// them (as Dovecot: "()" and "(\Subscribed \NonExistent)"), other LISTs do not.
 #include <algorithm>
 #include <map>
 
@@ -19,7 +21,7 @@ namespace {
 struct Entry {
   bool exists = false;
   bool subscribed = false;
-  bool has_children = false;
+  bool has_children = false;          // some existing mailbox is below it
   bool has_subscribed_child = false;  // some mailbox below it is subscribed
   std::string special_use;
 };
@@ -32,6 +34,7 @@ bool InboxFirst(const std::string& a, const std::string& b) {
 
 struct Listing {
   std::vector<store::MailboxInfo> mailboxes;
+  std::vector<std::string> subscriptions;  // with or without a mailbox
   // LIST-STATUS: the status of every existing mailbox, by name (read in the
   // same worker call so that the loop never waits on the index).
   std::map<std::string, store::MailboxStatus> status;
@@ -59,6 +62,7 @@ void ImapSession::cmd_list(const Command& cmd) {
       [mail, want_status, pattern] {
         Listing l;
         l.mailboxes = mail->list_mailboxes();
+        l.subscriptions = mail->list_subscriptions();
         if (want_status) {
           for (const store::MailboxInfo& m : l.mailboxes) {
             if (!pattern->matches(m.name)) continue;
@@ -78,13 +82,17 @@ void ImapSession::cmd_list(const Command& cmd) {
         for (const store::MailboxInfo& m : o.value->mailboxes) {
           Entry& e = all[m.name];
           e.exists = true;
-          e.subscribed = m.subscribed;
           e.special_use = m.special_use;
           for (size_t sep = m.name.find('/'); sep != std::string::npos; sep = m.name.find('/', sep + 1)) {
             if (sep == 0) continue;
-            Entry& parent = all[m.name.substr(0, sep)];
-            parent.has_children = true;
-            if (m.subscribed) parent.has_subscribed_child = true;
+            all[m.name.substr(0, sep)].has_children = true;
+          }
+        }
+        for (const std::string& name : o.value->subscriptions) {
+          all[name].subscribed = true;
+          for (size_t sep = name.find('/'); sep != std::string::npos; sep = name.find('/', sep + 1)) {
+            if (sep == 0) continue;
+            all[name.substr(0, sep)].has_subscribed_child = true;
           }
         }
         // LSUB "%": a parent that is not subscribed itself but has
@@ -107,9 +115,13 @@ void ImapSession::cmd_list(const Command& cmd) {
                                  e.has_subscribed_child;
           if (only_subscribed && !e.subscribed && !childinfo && !(lsub && lsub_parents && e.has_subscribed_child))
             continue;
+          // Names known only from subscriptions are not in the mailbox tree.
+          if (!only_subscribed && !e.exists && !e.has_children) continue;
           std::vector<std::string> attrs;
           if (lsub) {
-            if (!e.exists || !e.subscribed) attrs.push_back("\\Noselect");
+            // A subscribed name is listed plainly even without a mailbox
+            // (Dovecot); only an unsubscribed parent is \Noselect.
+            if (!e.subscribed) attrs.push_back("\\Noselect");
           } else {
             // Dovecot's order (cmd-list.c mailbox_flags2str).
             if ((args.return_subscribed || args.select_subscribed) && e.subscribed) attrs.push_back("\\Subscribed");

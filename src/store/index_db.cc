@@ -77,6 +77,14 @@ CREATE TABLE message_trees (
   tree BLOB NOT NULL
 );
 )sql",
+    // 3: subscriptions by name, independent of the mailboxes (RFC 3501
+    // 6.3.6: deleting a mailbox must not remove its subscription, and a
+    // subscribed name may have no mailbox). The flag column goes.
+    R"sql(
+CREATE TABLE subscriptions (name TEXT PRIMARY KEY);
+INSERT INTO subscriptions (name) SELECT name FROM mailboxes WHERE subscribed<>0;
+ALTER TABLE mailboxes DROP COLUMN subscribed;
+)sql",
 };
 constexpr int kSchemaVersion = 1 + static_cast<int>(std::size(kMigrations));
 
@@ -244,7 +252,8 @@ uint32_t IndexDb::next_uidvalidity() {
 
 namespace {
 constexpr const char* kMailboxColumns =
-    "id, name, dir, uidvalidity, uidnext, highest_modseq, special_use, subscribed";
+    "id, name, dir, uidvalidity, uidnext, highest_modseq, special_use, "
+    "EXISTS (SELECT 1 FROM subscriptions s WHERE s.name=mailboxes.name)";
 
 MailboxRow read_mailbox(const Stmt& s) {
   MailboxRow r;
@@ -294,15 +303,14 @@ bool IndexDb::dir_taken(std::string_view dir) {
 
 int64_t IndexDb::insert_mailbox(const MailboxRow& r) {
   prepare(
-      "INSERT INTO mailboxes (name, dir, uidvalidity, uidnext, highest_modseq, special_use, subscribed) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)")
+      "INSERT INTO mailboxes (name, dir, uidvalidity, uidnext, highest_modseq, special_use) "
+      "VALUES (?, ?, ?, ?, ?, ?)")
       .bind(1, r.name)
       .bind(2, r.dir)
       .bind(3, static_cast<int64_t>(r.uidvalidity))
       .bind(4, static_cast<int64_t>(r.uidnext))
       .bind(5, static_cast<int64_t>(r.highest_modseq))
       .bind(6, r.special_use)
-      .bind(7, int64_t{r.subscribed})
       .run();
   return sqlite3_last_insert_rowid(db_);
 }
@@ -313,8 +321,20 @@ void IndexDb::set_mailbox_name(int64_t id, std::string_view name) {
   prepare("UPDATE mailboxes SET name=? WHERE id=?").bind(1, name).bind(2, id).run();
 }
 
-void IndexDb::set_subscribed(int64_t id, bool subscribed) {
-  prepare("UPDATE mailboxes SET subscribed=? WHERE id=?").bind(1, int64_t{subscribed}).bind(2, id).run();
+bool IndexDb::set_subscribed(std::string_view name, bool subscribed) {
+  if (subscribed) {
+    prepare("INSERT OR IGNORE INTO subscriptions (name) VALUES (?)").bind(1, name).run();
+  } else {
+    prepare("DELETE FROM subscriptions WHERE name=?").bind(1, name).run();
+  }
+  return sqlite3_changes(db_) > 0;
+}
+
+std::vector<std::string> IndexDb::subscriptions() {
+  Stmt s = prepare("SELECT name FROM subscriptions ORDER BY name <> 'INBOX', name");
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
 }
 
 void IndexDb::set_counters(int64_t mailbox_id, uint32_t uidnext, uint64_t highest_modseq) {
@@ -372,10 +392,11 @@ void IndexDb::delete_message(int64_t message_id) {
   prepare("DELETE FROM messages WHERE id=?").bind(1, message_id).run();
 }
 
-void IndexDb::move_all_messages(int64_t from_mailbox, int64_t to_mailbox) {
-  prepare("UPDATE messages SET mailbox_id=? WHERE mailbox_id=?")
+void IndexDb::move_message(int64_t message_id, int64_t to_mailbox, uint32_t uid) {
+  prepare("UPDATE messages SET mailbox_id=?, uid=? WHERE id=?")
       .bind(1, to_mailbox)
-      .bind(2, from_mailbox)
+      .bind(2, static_cast<int64_t>(uid))
+      .bind(3, message_id)
       .run();
 }
 
@@ -415,6 +436,16 @@ std::vector<MessageRow> IndexDb::messages(int64_t mailbox_id, uint64_t min_modse
     auto it = by_id.find(k.int64(0));
     if (it != by_id.end()) out[it->second].info.keywords.push_back(k.text(1));
   }
+  return out;
+}
+
+std::vector<MessageRow> IndexDb::deleted_messages(int64_t mailbox_id) {
+  Stmt s = prepare(
+      "SELECT id, uid, file, size, internal_date, internal_tz, flags, modseq FROM messages "
+      "WHERE mailbox_id=? AND (flags & 8) <> 0 ORDER BY uid");
+  s.bind(1, mailbox_id);
+  std::vector<MessageRow> out;
+  while (s.step()) out.push_back(read_message(s));
   return out;
 }
 

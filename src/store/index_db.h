@@ -28,7 +28,7 @@ struct MailboxRow {
   uint32_t uidnext = 1;
   uint64_t highest_modseq = 1;
   std::string special_use;
-  bool subscribed = false;
+  bool subscribed = false;  // read from the subscriptions table; not written by insert_mailbox
 };
 
 struct MessageRow {
@@ -94,7 +94,10 @@ class IndexDb {
   int64_t insert_mailbox(const MailboxRow& row);
   void delete_mailbox(int64_t id);
   void set_mailbox_name(int64_t id, std::string_view name);
-  void set_subscribed(int64_t id, bool subscribed);
+  // Subscriptions are by (canonical) name, whether or not such a mailbox
+  // exists. set_subscribed returns whether anything changed.
+  bool set_subscribed(std::string_view name, bool subscribed);
+  std::vector<std::string> subscriptions();  // INBOX first, then by name
   void set_counters(int64_t mailbox_id, uint32_t uidnext, uint64_t highest_modseq);
 
   int64_t insert_message(int64_t mailbox_id, const MessageInfo& info, std::string_view file);
@@ -103,11 +106,14 @@ class IndexDb {
   void clear_keywords(int64_t message_id);
   void set_flags(int64_t message_id, uint32_t flags, uint64_t modseq);
   void delete_message(int64_t message_id);
-  void move_all_messages(int64_t from_mailbox, int64_t to_mailbox);
+  // Gives a message (keywords, cached tree and all) to another mailbox under a new UID.
+  void move_message(int64_t message_id, int64_t to_mailbox, uint32_t uid);
 
   // Messages in UID order with keywords; only those with modseq > min_modseq.
   std::vector<MessageRow> messages(int64_t mailbox_id, uint64_t min_modseq = 0);
   std::optional<MessageRow> message(int64_t mailbox_id, uint32_t uid);
+  // The \Deleted messages, UID order, without keywords.
+  std::vector<MessageRow> deleted_messages(int64_t mailbox_id);
   std::vector<std::string> files(int64_t mailbox_id);
   MailboxStatus status(const MailboxRow& mailbox);
 

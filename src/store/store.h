@@ -61,7 +61,7 @@ struct MessageInfo {
 struct MailboxInfo {
   std::string name;             // UTF-8, hierarchy separator '/'; "INBOX" for the inbox
   std::string special_use;      // "\\Sent", "\\Trash", ... or empty
-  bool subscribed = false;
+  bool subscribed = false;      // this name is in list_subscriptions()
 };
 
 struct MailboxStatus {
@@ -133,8 +133,23 @@ class UserStore {
   virtual bool mailbox_exists(std::string_view name) = 0;
   virtual void create_mailbox(std::string_view name, std::string_view special_use = {}) = 0;
   virtual void delete_mailbox(std::string_view name) = 0;
+  // Renaming INBOX (RFC 3501 6.3.5) moves all its messages into a new
+  // mailbox `to` (new UIDVALIDITY, UIDs from 1 in the old order) in one
+  // index transaction; INBOX stays, empty, its UIDs not reused, and its
+  // children keep their names. Subscribers hear of both mailboxes.
   virtual void rename_mailbox(std::string_view from, std::string_view to) = 0;
+  // Subscriptions are names, independent of mailboxes (RFC 3501 6.3.6):
+  // deleting a mailbox keeps its subscription; renaming one (not INBOX)
+  // moves the subscriptions of it and of every name below it. Subscribing
+  // needs an existing mailbox (kNotFound otherwise, as in Dovecot);
+  // unsubscribing works for any valid name.
   virtual void set_subscribed(std::string_view name, bool subscribed) = 0;
+  // Every subscribed name, existing as a mailbox or not: INBOX first, then
+  // in name order. (Kept apart from list_mailboxes(), whose callers expect
+  // every entry to be a mailbox they can open.) Not pure virtual, so that
+  // existing wrappers and test doubles still compile; the default gives the
+  // subscribed entries of list_mailboxes().
+  virtual std::vector<std::string> list_subscriptions();
   virtual MailboxStatus status(std::string_view mailbox) = 0;
 
   // Messages, in UID order (the sequence order of a fresh session).
@@ -169,6 +184,15 @@ class UserStore {
   // Removes the messages with these UIDs (atomically: all or none); files
   // are unlinked after the index commit. Returns the UIDs actually removed.
   virtual std::vector<uint32_t> expunge(std::string_view mailbox, std::span<const uint32_t> uids) = 0;
+
+  // Removes the messages that have \Deleted (IMAP EXPUNGE, CLOSE; with
+  // `within`, only those with these UIDs: UID EXPUNGE), choosing them in the
+  // same transaction as the removal, so a \Deleted cleared meanwhile by
+  // someone else is respected. Returns the UIDs removed, ascending. Not pure
+  // virtual; the default (list_messages() then expunge()) is not atomic
+  // against concurrent writers. The Maildir backend overrides it.
+  virtual std::vector<uint32_t> expunge_deleted(std::string_view mailbox,
+                                                std::optional<std::span<const uint32_t>> within);
 
   // Copies messages into another mailbox (all or nothing); returns the new
   // UIDs in the order of `uids`.

@@ -63,7 +63,7 @@ void MaildirUserStore::create_default_mailboxes() {
     MailboxRow row;
     row.name = def.name;
     row.special_use = def.special_use;
-    row.subscribed = true;
+    db_->set_subscribed(row.name, true);
     if (!is_inbox(row.name)) {
       row.dir = choose_dir(row.name);
       make_maildir(maildir_ / row.dir, opts_.fsync);

@@ -37,6 +37,7 @@ class MaildirUserStore : public UserStore {
   void delete_mailbox(std::string_view name) override;
   void rename_mailbox(std::string_view from, std::string_view to) override;
   void set_subscribed(std::string_view name, bool subscribed) override;
+  std::vector<std::string> list_subscriptions() override;
   MailboxStatus status(std::string_view mailbox) override;
 
   std::vector<MessageInfo> list_messages(std::string_view mailbox) override;
@@ -48,6 +49,8 @@ class MaildirUserStore : public UserStore {
   std::vector<MessageInfo> store_flags(std::string_view mailbox, std::span<const uint32_t> uids, int mode,
                                        uint32_t flags, std::span<const std::string> keywords) override;
   std::vector<uint32_t> expunge(std::string_view mailbox, std::span<const uint32_t> uids) override;
+  std::vector<uint32_t> expunge_deleted(std::string_view mailbox,
+                                        std::optional<std::span<const uint32_t>> within) override;
   std::vector<uint32_t> copy(std::string_view from, std::span<const uint32_t> uids,
                              std::string_view to) override;
   MailboxChanges changes_since(std::string_view mailbox, uint64_t modseq) override;
@@ -76,6 +79,11 @@ class MaildirUserStore : public UserStore {
   void finish_pending_removals();
   void clean_mailbox_files(const MailboxRow& row);
   void announce(const Changed& changed);
+  // Removes these messages of a mailbox (rows, tombstones, counters) inside
+  // the caller's write transaction; the files to unlink after the commit go
+  // to *unlink_after.
+  void remove_messages(const MailboxRow& row, const std::vector<MessageRow>& messages,
+                       std::vector<std::filesystem::path>* unlink_after);
 
   // Shared by copy() and move(); called WITHOUT mu_ (user_store_messages.cc).
   std::vector<uint32_t> copy_messages(std::string_view from, std::span<const uint32_t> uids, std::string_view to,

@@ -1,7 +1,8 @@
-// Default UserStore::append_many / move / store_flags_unchanged_since, built
-// from the basic calls. Only for wrappers and test doubles: they are
-// all-or-nothing against errors (undone on failure) but not against crashes
-// or concurrent writers. The Maildir backend overrides all three.
+// Default UserStore::append_many / move / store_flags_unchanged_since /
+// expunge_deleted / list_subscriptions, built from the basic calls. Only for
+// wrappers and test doubles: they are all-or-nothing against errors (undone
+// on failure) but not against crashes or concurrent writers. The Maildir
+// backend overrides them all.
 #include <algorithm>
 
 #include "store/store.h"
@@ -48,6 +49,30 @@ std::vector<MessageInfo> UserStore::store_flags_unchanged_since(std::string_view
   }
   if (pass.empty()) return {};
   return store_flags(mailbox, pass, mode, flags, keywords);
+}
+
+std::vector<uint32_t> UserStore::expunge_deleted(std::string_view mailbox,
+                                                 std::optional<std::span<const uint32_t>> within) {
+  std::vector<uint32_t> wanted;
+  if (within) {
+    wanted.assign(within->begin(), within->end());
+    std::sort(wanted.begin(), wanted.end());
+  }
+  std::vector<uint32_t> uids;
+  for (const MessageInfo& m : list_messages(mailbox)) {
+    if (!(m.flags & kDeleted)) continue;
+    if (within && !std::binary_search(wanted.begin(), wanted.end(), m.uid)) continue;
+    uids.push_back(m.uid);
+  }
+  if (uids.empty()) return {};
+  return expunge(mailbox, uids);
+}
+
+std::vector<std::string> UserStore::list_subscriptions() {
+  std::vector<std::string> out;
+  for (const MailboxInfo& m : list_mailboxes())
+    if (m.subscribed) out.push_back(m.name);
+  return out;
 }
 
 }  // namespace loft::store

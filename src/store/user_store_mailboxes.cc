@@ -27,6 +27,11 @@ std::vector<MailboxInfo> MaildirUserStore::list_mailboxes() {
   return out;
 }
 
+std::vector<std::string> MaildirUserStore::list_subscriptions() {
+  std::lock_guard lock(mu_);
+  return db_->subscriptions();
+}
+
 bool MaildirUserStore::mailbox_exists(std::string_view name) {
   std::string canonical;
   try {
@@ -106,6 +111,13 @@ void MaildirUserStore::rename_mailbox(std::string_view from, std::string_view to
   }
   Changed changed;
   std::vector<fs::path> unlink_after;
+  // Mail already dropped into INBOX's new/ goes with the rest (and is
+  // announced now, whatever becomes of the rename).
+  if (is_inbox(src)) {
+    Changed taken;
+    take_in_new_if_changed(src, taken);
+    announce(taken);
+  }
   {
     std::lock_guard lock(mu_);
     Transaction tx(*db_, Transaction::kWrite);
@@ -115,6 +127,11 @@ void MaildirUserStore::rename_mailbox(std::string_view from, std::string_view to
     if (is_inbox(src)) {
       // RFC 3501 6.3.5: all messages move to a new mailbox, INBOX stays
       // (empty, same UIDVALIDITY, UIDs not reused), its children stay put.
+      // The files are linked into the new directory before the commit and
+      // unlinked from INBOX after it: a crash before the commit leaves
+      // invisible links in an unused directory, one after it invisible
+      // orphans in INBOX (cleaned up on open), never a lost message or one
+      // visible twice. The rows move, so keywords and cached trees go along.
       MailboxRow target;
       target.name = dst;
       target.dir = choose_dir(dst);
@@ -128,18 +145,20 @@ void MaildirUserStore::rename_mailbox(std::string_view from, std::string_view to
         }
         if (opts_.fsync) fsync_dir(to_dir / "cur");
         target.uidvalidity = db_->next_uidvalidity();
-        target.uidnext = source.uidnext;
         target.highest_modseq = source.highest_modseq;
-        int64_t target_id = db_->insert_mailbox(target);
-        db_->move_all_messages(source.id, target_id);
+        const int64_t target_id = db_->insert_mailbox(target);
+        uint32_t uid = 1;
+        for (const MessageRow& m : messages) db_->move_message(m.id, target_id, uid++);
+        db_->set_counters(target_id, uid, target.highest_modseq);
         const uint64_t modseq = source.highest_modseq + 1;
         for (const MessageRow& m : messages) {
           db_->insert_tombstone(source.id, m.info.uid, modseq);
           unlink_after.push_back(cur_path(from_dir, m.file));
         }
-        db_->set_counters(source.id, source.uidnext, modseq);
+        if (!messages.empty()) db_->set_counters(source.id, source.uidnext, modseq);
         tx.commit();
       } catch (...) {
+        unlink_after.clear();
         remove_tree(to_dir);
         throw;
       }
@@ -165,6 +184,19 @@ void MaildirUserStore::rename_mailbox(std::string_view from, std::string_view to
         changed.push_back(row.name);
         changed.push_back(new_name);
       }
+      // Subscriptions of the old names (with or without a mailbox) move
+      // along; one already held by a new name is simply kept.
+      std::vector<std::pair<std::string, std::string>> renamed_subscriptions;
+      for (const std::string& sub : db_->subscriptions()) {
+        if (!is_same_or_below(sub, src)) continue;
+        try {
+          renamed_subscriptions.emplace_back(sub, canonical_mailbox_name(dst + sub.substr(src.size())));
+        } catch (const StoreError&) {
+          // The new name would be invalid (too long): that subscription stays.
+        }
+      }
+      for (const auto& [old_name, new_name] : renamed_subscriptions) db_->set_subscribed(old_name, false);
+      for (const auto& [old_name, new_name] : renamed_subscriptions) db_->set_subscribed(new_name, true);
       tx.commit();
     }
     for (const fs::path& p : unlink_after) unlink_quiet(p);
@@ -177,9 +209,11 @@ void MaildirUserStore::set_subscribed(std::string_view name, bool subscribed) {
   {
     std::lock_guard lock(mu_);
     Transaction tx(*db_, Transaction::kWrite);
-    MailboxRow row = require_mailbox(canonical);
-    if (row.subscribed == subscribed) return;
-    db_->set_subscribed(row.id, subscribed);
+    // Like Dovecot: only an existing mailbox can be subscribed (RFC 3501
+    // 6.3.6 allows the check); any name can be unsubscribed, since the
+    // subscription outlives its mailbox.
+    if (subscribed) require_mailbox(canonical);
+    if (!db_->set_subscribed(canonical, subscribed)) return;
     tx.commit();
   }
   announce({canonical});

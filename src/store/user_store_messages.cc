@@ -279,6 +279,19 @@ std::vector<MessageInfo> MaildirUserStore::change_flags(std::string_view mailbox
   return out;
 }
 
+void MaildirUserStore::remove_messages(const MailboxRow& row, const std::vector<MessageRow>& messages,
+                                       std::vector<fs::path>* unlink_after) {
+  if (messages.empty()) return;
+  const fs::path dir = mailbox_path(row);
+  const uint64_t modseq = row.highest_modseq + 1;
+  for (const MessageRow& m : messages) {
+    db_->delete_message(m.id);
+    db_->insert_tombstone(row.id, m.info.uid, modseq);
+    unlink_after->push_back(cur_path(dir, m.file));
+  }
+  db_->set_counters(row.id, row.uidnext, modseq);
+}
+
 std::vector<uint32_t> MaildirUserStore::expunge(std::string_view mailbox, std::span<const uint32_t> uids) {
   const std::string name = canonical_mailbox_name(mailbox);
   std::vector<uint32_t> removed;
@@ -288,18 +301,46 @@ std::vector<uint32_t> MaildirUserStore::expunge(std::string_view mailbox, std::s
     {
       Transaction tx(*db_, Transaction::kWrite);
       MailboxRow row = require_mailbox(name);
-      const fs::path dir = mailbox_path(row);
-      const uint64_t modseq = row.highest_modseq + 1;
+      std::vector<MessageRow> messages;
       for (uint32_t uid : sorted_unique(uids)) {
         auto msg = db_->message(row.id, uid);
         if (!msg) continue;
-        db_->delete_message(msg->id);
-        db_->insert_tombstone(row.id, uid, modseq);
         removed.push_back(uid);
-        files.push_back(cur_path(dir, msg->file));
+        messages.push_back(std::move(*msg));
       }
       if (removed.empty()) return removed;
-      db_->set_counters(row.id, row.uidnext, modseq);
+      remove_messages(row, messages, &files);
+      tx.commit();
+    }
+    for (const fs::path& f : files) unlink_quiet(f);
+  }
+  announce({name});
+  return removed;
+}
+
+std::vector<uint32_t> MaildirUserStore::expunge_deleted(std::string_view mailbox,
+                                                        std::optional<std::span<const uint32_t>> within) {
+  const std::string name = canonical_mailbox_name(mailbox);
+  std::vector<uint32_t> wanted;
+  if (within) wanted = sorted_unique(*within);
+  std::vector<uint32_t> removed;
+  {
+    std::lock_guard lock(mu_);
+    std::vector<fs::path> files;
+    {
+      // Chosen and removed under one write lock: a \Deleted flag set or
+      // cleared by anyone before this point counts, none after it.
+      Transaction tx(*db_, Transaction::kWrite);
+      MailboxRow row = require_mailbox(name);
+      std::vector<MessageRow> messages = db_->deleted_messages(row.id);
+      if (within) {
+        std::erase_if(messages, [&](const MessageRow& m) {
+          return !std::binary_search(wanted.begin(), wanted.end(), m.info.uid);
+        });
+      }
+      if (messages.empty()) return removed;
+      for (const MessageRow& m : messages) removed.push_back(m.info.uid);
+      remove_messages(row, messages, &files);
       tx.commit();
     }
     for (const fs::path& f : files) unlink_quiet(f);

@@ -108,5 +108,129 @@ TEST_F(ImapExpungeTest, OtherSessionHearsOnlyWhereExpungeIsAllowed) {
   EXPECT_THAT(inbox_uids(), ElementsAre(2));
 }
 
+// A UserStore that lets "another session" clear \Deleted of UID 1 right
+// after anyone lists the messages: a command that listed first and then
+// expunged by UIDs would remove a message that no longer has \Deleted.
+class RacingUser : public store::UserStore {
+ public:
+  explicit RacingUser(std::shared_ptr<store::UserStore> u) : u_(std::move(u)) {}
+  bool armed = false;
+  const std::string& user() const override { return u_->user(); }
+  std::vector<store::MailboxInfo> list_mailboxes() override { return u_->list_mailboxes(); }
+  std::vector<std::string> list_subscriptions() override { return u_->list_subscriptions(); }
+  bool mailbox_exists(std::string_view n) override { return u_->mailbox_exists(n); }
+  void create_mailbox(std::string_view n, std::string_view s) override { u_->create_mailbox(n, s); }
+  void delete_mailbox(std::string_view n) override { u_->delete_mailbox(n); }
+  void rename_mailbox(std::string_view f, std::string_view t) override { u_->rename_mailbox(f, t); }
+  void set_subscribed(std::string_view n, bool s) override { u_->set_subscribed(n, s); }
+  store::MailboxStatus status(std::string_view m) override { return u_->status(m); }
+  std::vector<store::MessageInfo> list_messages(std::string_view m) override {
+    auto out = u_->list_messages(m);
+    if (armed) {
+      armed = false;
+      const std::vector<std::string> none;
+      u_->store_flags(m, std::vector<uint32_t>{1}, -1, store::kDeleted, none);
+    }
+    return out;
+  }
+  store::MessageFile open_message(std::string_view m, uint32_t uid) override { return u_->open_message(m, uid); }
+  std::string parsed_message(std::string_view m, uint32_t uid) override { return u_->parsed_message(m, uid); }
+  std::vector<std::pair<uint32_t, std::string>> parsed_messages(std::string_view m,
+                                                                std::span<const uint32_t> uids) override {
+    return u_->parsed_messages(m, uids);
+  }
+  uint32_t append(std::string_view m, const store::NewMessage& msg) override { return u_->append(m, msg); }
+  std::vector<store::MessageInfo> store_flags(std::string_view m, std::span<const uint32_t> uids, int mode,
+                                              uint32_t f, std::span<const std::string> k) override {
+    return u_->store_flags(m, uids, mode, f, k);
+  }
+  std::vector<uint32_t> expunge(std::string_view m, std::span<const uint32_t> uids) override {
+    return u_->expunge(m, uids);
+  }
+  std::vector<uint32_t> expunge_deleted(std::string_view m,
+                                        std::optional<std::span<const uint32_t>> within) override {
+    if (armed) {  // the other session is a moment earlier
+      armed = false;
+      const std::vector<std::string> none;
+      u_->store_flags(m, std::vector<uint32_t>{1}, -1, store::kDeleted, none);
+    }
+    return u_->expunge_deleted(m, within);
+  }
+  std::vector<uint32_t> copy(std::string_view f, std::span<const uint32_t> uids, std::string_view t) override {
+    return u_->copy(f, uids, t);
+  }
+  store::MailboxChanges changes_since(std::string_view m, uint64_t s) override { return u_->changes_since(m, s); }
+  size_t scan_new(std::string_view m) override { return u_->scan_new(m); }
+  std::unique_ptr<store::Subscription> subscribe(std::function<void(const std::string&)> cb) override {
+    return u_->subscribe(std::move(cb));
+  }
+
+ private:
+  std::shared_ptr<store::UserStore> u_;
+};
+
+class RacingStore : public store::Store {
+ public:
+  explicit RacingStore(store::Store& real) : real_(real) {}
+  std::shared_ptr<store::UserStore> user(const std::string& name) override {
+    if (name != "alice") return real_.user(name);
+    if (!alice_) alice_ = std::make_shared<RacingUser>(real_.user(name));
+    return alice_;
+  }
+  void remove_user(const std::string& name) override { real_.remove_user(name); }
+  void notify_external(const std::string& user, const std::string& mailbox) override {
+    real_.notify_external(user, mailbox);
+  }
+  std::shared_ptr<RacingUser> alice_;
+
+ private:
+  store::Store& real_;
+};
+
+class ImapExpungeRaceTest : public ImapExpungeTest {
+ protected:
+  void SetUp() override {
+    ImapExpungeTest::SetUp();
+    real_ = std::move(store_);
+    racing_ = new RacingStore(*real_);
+    store_.reset(racing_);
+    ctx_ = std::make_unique<Context>(Context{*store_, *users_, *throttle_, Options{}});
+  }
+  void TearDown() override {
+    ImapExpungeTest::TearDown();  // drops the racing store first
+    real_.reset();
+  }
+  std::unique_ptr<store::Store> real_;
+  RacingStore* racing_ = nullptr;
+};
+
+TEST_F(ImapExpungeRaceTest, ExpungeRespectsDeletedClearedByAnotherSession) {
+  deliver("Subject: 1\r\n\r\nx\r\n", "alice", store::kDeleted);
+  deliver("Subject: 2\r\n\r\nx\r\n", "alice", store::kDeleted);
+  auto c = select();
+  racing_->user("alice");
+  racing_->alice_->armed = true;
+  std::string r = c->cmd("a EXPUNGE");
+  EXPECT_NE(r.find("* 2 EXPUNGE\r\n"), std::string::npos) << r;
+  EXPECT_EQ(r.find("* 1 EXPUNGE\r\n"), std::string::npos) << r;
+  EXPECT_THAT(inbox_uids(), ElementsAre(1));
+  EXPECT_EQ(real_->user("alice")->list_messages("INBOX")[0].flags, 0u);
+}
+
+TEST_F(ImapExpungeRaceTest, UidExpungeAndCloseToo) {
+  for (int i = 0; i < 3; ++i) deliver("Subject: m\r\n\r\nx\r\n", "alice", store::kDeleted);
+  auto c = select();
+  racing_->user("alice");
+  racing_->alice_->armed = true;
+  std::string r = c->cmd("a UID EXPUNGE 1:2");
+  EXPECT_NE(r.find("* 2 EXPUNGE\r\n"), std::string::npos) << r;
+  EXPECT_EQ(r.find("* 1 EXPUNGE\r\n"), std::string::npos) << r;
+  EXPECT_THAT(inbox_uids(), ElementsAre(1, 3));
+  c->cmd("b STORE 1 +FLAGS.SILENT (\\Deleted)");
+  racing_->alice_->armed = true;
+  EXPECT_EQ(c->cmd("c CLOSE"), "c OK Close completed.\r\n");
+  EXPECT_THAT(inbox_uids(), ElementsAre(1));
+}
+
 }  // namespace
 }  // namespace loft::imap::testing

@@ -133,6 +133,9 @@ TEST_F(ImapExtensionsTest, SubscribedChildrenShowThroughTheirParents) {
   EXPECT_EQ(c->cmd("b LIST (SUBSCRIBED) \"\" b%"), "b OK List completed.\r\n");
   EXPECT_EQ(c->cmd("c LSUB \"\" b%"), "* LSUB (\\Noselect) \"/\" box\r\nc OK Lsub completed.\r\n");
   EXPECT_EQ(c->cmd("d LSUB \"\" b*"), "* LSUB () \"/\" box/sub\r\nd OK Lsub completed.\r\n");
+  std::string r = c->cmd("e LIST (SUBSCRIBED RECURSIVEMATCH) \"\" %");
+  EXPECT_NE(r.find("* LIST (\\NonExistent) \"/\" box (CHILDINFO (\"SUBSCRIBED\"))\r\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("* LIST (\\Subscribed) \"/\" INBOX\r\n"), std::string::npos) << r;
 }
 
 TEST_F(ImapExtensionsTest, SelectedMailboxDeletedByAnotherSessionEndsTheConnection) {

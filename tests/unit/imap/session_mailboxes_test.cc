@@ -80,6 +80,95 @@ TEST_F(ImapMailboxesTest, RenameKeepsMessages) {
   EXPECT_EQ(c->cmd("c RENAME New INBOX"), "c NO [ALREADYEXISTS] Target mailbox already exists\r\n");
 }
 
+// RFC 3501 6.3.6 / RFC 9051 6.3.9: DELETE keeps the subscription. Dovecot's
+// answers, byte for byte (but '/' for its '.').
+TEST_F(ImapMailboxesTest, SubscriptionOutlivesItsMailbox) {
+  auto c = login();
+  c->cmd("a1 CREATE gone");
+  c->cmd("a2 CREATE gone/kid");
+  EXPECT_EQ(c->cmd("b SUBSCRIBE gone"), "b OK Subscribe completed.\r\n");
+  EXPECT_EQ(c->cmd("c SUBSCRIBE gone/kid"), "c OK Subscribe completed.\r\n");
+  EXPECT_EQ(c->cmd("d DELETE gone/kid"), "d OK Delete completed.\r\n");
+  EXPECT_EQ(c->cmd("e DELETE gone"), "e OK Delete completed.\r\n");
+  EXPECT_EQ(c->cmd("f LSUB \"\" g*"),
+            "* LSUB () \"/\" gone\r\n* LSUB () \"/\" gone/kid\r\nf OK Lsub completed.\r\n");
+  EXPECT_EQ(c->cmd("g LSUB \"\" g%"), "* LSUB () \"/\" gone\r\ng OK Lsub completed.\r\n");
+  EXPECT_EQ(c->cmd("h LIST (SUBSCRIBED) \"\" g*"),
+            "* LIST (\\Subscribed \\NonExistent) \"/\" gone\r\n"
+            "* LIST (\\Subscribed \\NonExistent) \"/\" gone/kid\r\nh OK List completed.\r\n");
+  EXPECT_EQ(c->cmd("i LIST (SUBSCRIBED RECURSIVEMATCH) \"\" g%"),
+            "* LIST (\\Subscribed \\NonExistent) \"/\" gone (CHILDINFO (\"SUBSCRIBED\"))\r\n"
+            "i OK List completed.\r\n");
+  // Not part of the mailbox tree.
+  EXPECT_EQ(c->cmd("j LIST \"\" g*"), "j OK List completed.\r\n");
+  EXPECT_EQ(c->cmd("k LIST \"\" g* RETURN (SUBSCRIBED)"), "k OK List completed.\r\n");
+  EXPECT_EQ(c->cmd("l LIST \"\" %").find("gone"), std::string::npos);
+  // UNSUBSCRIBE works on the bare name, and on one never subscribed.
+  EXPECT_EQ(c->cmd("m UNSUBSCRIBE gone"), "m OK Unsubscribe completed.\r\n");
+  EXPECT_EQ(c->cmd("n UNSUBSCRIBE never"), "n OK Unsubscribe completed.\r\n");
+  EXPECT_EQ(c->cmd("o LSUB \"\" g*"), "* LSUB () \"/\" gone/kid\r\no OK Lsub completed.\r\n");
+  EXPECT_EQ(c->cmd("p LSUB \"\" g%"), "* LSUB (\\Noselect) \"/\" gone\r\np OK Lsub completed.\r\n");
+  // A mailbox created again under a subscribed name is listed subscribed.
+  c->cmd("q CREATE gone/kid");
+  EXPECT_EQ(c->cmd("r LIST (SUBSCRIBED) \"\" g*"),
+            "* LIST (\\Subscribed) \"/\" gone/kid\r\nr OK List completed.\r\n");
+}
+
+TEST_F(ImapMailboxesTest, SubscribeWantsAnExistingMailbox) {
+  auto c = login();
+  // Dovecot 2.3: no response code.
+  EXPECT_EQ(c->cmd("a SUBSCRIBE never"), "a NO Mailbox doesn't exist: never\r\n");
+  EXPECT_EQ(c->cmd("b LSUB \"\" never"), "b OK Lsub completed.\r\n");
+  EXPECT_EQ(c->cmd("c SUBSCRIBE"), "c BAD Error in IMAP command SUBSCRIBE: Invalid arguments\r\n");
+}
+
+TEST_F(ImapMailboxesTest, RenameTakesSubscriptionsAlong) {
+  alice()->create_mailbox("a");
+  alice()->create_mailbox("a/x");
+  alice()->create_mailbox("ab");
+  auto c = login();
+  c->cmd("s1 SUBSCRIBE a");
+  c->cmd("s2 SUBSCRIBE a/x");
+  c->cmd("s3 SUBSCRIBE ab");
+  EXPECT_EQ(c->cmd("r RENAME a c"), "r OK Rename completed.\r\n");
+  std::string r = c->cmd("l LSUB \"\" *");
+  EXPECT_NE(r.find("* LSUB () \"/\" c\r\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("* LSUB () \"/\" c/x\r\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("* LSUB () \"/\" ab\r\n"), std::string::npos) << r;
+  EXPECT_EQ(r.find("\" a\r\n"), std::string::npos) << r;
+  EXPECT_EQ(r.find("\" a/x\r\n"), std::string::npos) << r;
+}
+
+TEST_F(ImapMailboxesTest, RenameInboxMovesItsMessages) {
+  deliver("Subject: 1\r\n\r\nx\r\n", "alice", store::kSeen);
+  deliver("Subject: 2\r\n\r\nx\r\n");
+  alice()->create_mailbox("INBOX/kid");
+  const store::MailboxStatus before = alice()->status("INBOX");
+  auto c = select();
+  auto other = select();
+  // The session with INBOX selected hears the expunges at once.
+  EXPECT_EQ(c->cmd("a RENAME INBOX \"Old Inbox\""),
+            "* 2 EXPUNGE\r\n* 1 EXPUNGE\r\na OK Rename completed.\r\n");
+  EXPECT_EQ(other->cmd("n NOOP"), "* 2 EXPUNGE\r\n* 1 EXPUNGE\r\nn OK NOOP completed.\r\n");
+  const store::MailboxStatus moved = alice()->status("Old Inbox");
+  EXPECT_EQ(c->cmd("b STATUS \"Old Inbox\" (MESSAGES UIDNEXT UIDVALIDITY)"),
+            "* STATUS \"Old Inbox\" (MESSAGES 2 UIDNEXT 3 UIDVALIDITY " + std::to_string(moved.uidvalidity) +
+                ")\r\nb OK Status completed.\r\n");
+  EXPECT_NE(moved.uidvalidity, before.uidvalidity);
+  EXPECT_EQ(c->cmd("c STATUS INBOX (MESSAGES UIDNEXT)"),
+            "* STATUS INBOX (MESSAGES 0 UIDNEXT 3)\r\nc OK Status completed.\r\n");
+  EXPECT_TRUE(alice()->mailbox_exists("INBOX/kid"));
+  EXPECT_FALSE(alice()->mailbox_exists("Old Inbox/kid"));
+  // INBOX is still selected and usable.
+  EXPECT_EQ(c->cmd("d SEARCH ALL"), "* SEARCH\r\nd OK Search completed.\r\n");
+  deliver("Subject: 3\r\n\r\nx\r\n");
+  EXPECT_EQ(c->cmd("e NOOP"), "* 1 EXISTS\r\ne OK NOOP completed.\r\n");
+  // Errors.
+  EXPECT_EQ(c->cmd("f RENAME inbox \"Old Inbox\""), "f NO [ALREADYEXISTS] Mailbox already exists\r\n");
+  EXPECT_EQ(c->cmd("g RENAME INBOX inbox"), "g NO [ALREADYEXISTS] Target mailbox already exists\r\n");
+  EXPECT_EQ(alice()->list_messages("INBOX").size(), 1u);
+}
+
 TEST_F(ImapMailboxesTest, StatusReportsCounts) {
   deliver("Subject: 1\r\n\r\nx\r\n", "alice", store::kSeen);
   deliver("Subject: 2\r\n\r\nx\r\n", "alice", store::kDeleted);
