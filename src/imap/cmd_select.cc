@@ -2,7 +2,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <set>
 
 #include "imap/flags.h"
 #include "imap/mailbox_name.h"
@@ -12,9 +11,6 @@
 
 namespace loft::imap {
 namespace {
-
-constexpr uint32_t kAllSystemFlags =
-    store::kAnswered | store::kFlagged | store::kDeleted | store::kSeen | store::kDraft;
 
 struct Opened {
   store::MailboxStatus status;
@@ -80,16 +76,13 @@ void ImapSession::cmd_select(const Command& cmd) {
           return reply(c, "NO [SERVERBUG] Internal error occurred. Refer to server log for more information.");
         }
         Opened& op = *o.value;
-        std::set<std::string> keywords;
         uint32_t first_unseen = 0;
         uint32_t uidnext = op.status.uidnext;
         for (size_t i = 0; i < op.messages.size(); ++i) {
           const store::MessageInfo& m = op.messages[i];
-          keywords.insert(m.keywords.begin(), m.keywords.end());
           if (first_unseen == 0 && !(m.flags & store::kSeen)) first_unseen = static_cast<uint32_t>(i + 1);
           uidnext = std::max(uidnext, m.uid + 1);
         }
-        std::vector<std::string> kw(keywords.begin(), keywords.end());
         selected_.emplace();
         selected_->name = name;
         selected_->read_only = examine;
@@ -101,17 +94,7 @@ void ImapSession::cmd_select(const Command& cmd) {
         // command asks once more.
         changes_pending_ = true;
 
-        std::string line = "FLAGS ";
-        AppendFlagList(line, kAllSystemFlags, kw);
-        untagged(line);
-        if (examine) {
-          untagged("OK [PERMANENTFLAGS ()] Read-only mailbox.");
-        } else {
-          std::string perm = "OK [PERMANENTFLAGS ";
-          AppendFlagList(perm, kAllSystemFlags, kw);
-          perm.insert(perm.size() - 1, perm.back() == '(' ? "\\*" : " \\*");
-          untagged(perm + "] Flags permitted.");
-        }
+        send(selected_->view.FlagsResponses(examine));
         untagged(std::to_string(selected_->view.count()) + " EXISTS");
         if (!rev2_enabled_) {
           untagged("0 RECENT");  // \Recent is not kept yet (IMAP4rev2 dropped it)
@@ -126,7 +109,8 @@ void ImapSession::cmd_select(const Command& cmd) {
           AppendMailboxName(list, name, true);
           untagged(list);
         }
-        if (qresync && qresync->uidvalidity == op.status.uidvalidity) send(qresync_responses(*qresync, op.vanished));        finish(c, examine ? "OK [READ-ONLY] Examine completed." : "OK [READ-WRITE] Select completed.");
+        if (qresync && qresync->uidvalidity == op.status.uidvalidity) send(qresync_responses(*qresync, op.vanished));
+        finish(c, examine ? "OK [READ-ONLY] Examine completed." : "OK [READ-WRITE] Select completed.");
       });
 }
 

@@ -102,6 +102,9 @@ void ImapSession::cmd_store(const Command& cmd) {
           out += ")\r\n";
           view.Told(info);
         }
+        // A keyword new to the mailbox: FLAGS and PERMANENTFLAGS go before
+        // the FETCH lines, as in Dovecot.
+        send(view.TakeFlagsUpdate(selected_->read_only));
         send(out);
         changes_pending_ = true;  // our own change: the sync step reads it now
         if (o.value->modified.empty()) return finish(c, "OK Store completed.", sync);

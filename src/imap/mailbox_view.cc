@@ -23,7 +23,36 @@ MailboxView::MailboxView(std::vector<store::MessageInfo> messages, uint64_t high
   for (const store::MessageInfo& info : messages) {
     if (!messages_.empty() && messages_.back().uid == info.uid) continue;
     messages_.push_back(FromInfo(info));
+    keywords_.insert(info.keywords.begin(), info.keywords.end());
   }
+}
+
+void MailboxView::Learn(const std::vector<std::string>& keywords) {
+  for (const std::string& k : keywords)
+    if (keywords_.insert(k).second) keywords_changed_ = true;
+}
+
+std::string MailboxView::TakeFlagsUpdate(bool read_only) {
+  if (!keywords_changed_) return {};
+  keywords_changed_ = false;
+  return FlagsResponses(read_only);
+}
+
+std::string MailboxView::FlagsResponses(bool read_only) const {
+  constexpr uint32_t kAll = store::kAnswered | store::kFlagged | store::kDeleted | store::kSeen | store::kDraft;
+  std::vector<std::string> kw(keywords_.begin(), keywords_.end());
+  std::string out = "* FLAGS ";
+  AppendFlagList(out, kAll, kw);
+  out += "\r\n";
+  if (read_only) {
+    out += "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n";
+  } else {
+    std::string perm;
+    AppendFlagList(perm, kAll, kw);
+    perm.insert(perm.size() - 1, perm.back() == '(' ? "\\*" : " \\*");
+    out += "* OK [PERMANENTFLAGS " + perm + "] Flags permitted.\r\n";
+  }
+  return out;
 }
 
 MailboxView::Message MailboxView::FromInfo(const store::MessageInfo& info) {
@@ -38,6 +67,7 @@ MailboxView::Message MailboxView::FromInfo(const store::MessageInfo& info) {
 void MailboxView::UpdateFlags(Message& m, const store::MessageInfo& info, bool mark_dirty) {
   if (info.modseq != 0 && info.modseq <= m.modseq) return;  // nothing newer than what we hold
   bool changed = m.flags != info.flags || m.keywords != info.keywords;
+  Learn(info.keywords);
   m.flags = info.flags;
   m.keywords = info.keywords;
   m.modseq = std::max(m.modseq, info.modseq);
@@ -69,6 +99,7 @@ void MailboxView::Apply(const store::MailboxChanges& changes) {
     // A UID at or below one we know and not in the view was expunged and
     // announced already (UIDs are never reused): nothing to do.
     if (info.uid <= top) continue;
+    Learn(info.keywords);
     new_.push_back(FromInfo(info));
   }
   highest_modseq_ = std::max(highest_modseq_, changes.highest_modseq);
@@ -78,6 +109,7 @@ void MailboxView::Told(const store::MessageInfo& info) {
   auto it = FindUid(messages_, info.uid);
   if (it == messages_.end() || it->expunged) return;
   if (info.modseq != 0 && info.modseq < it->modseq) return;  // a newer state is pending
+  Learn(info.keywords);
   it->flags = info.flags;
   it->keywords = info.keywords;
   it->modseq = std::max(it->modseq, info.modseq);
@@ -85,14 +117,14 @@ void MailboxView::Told(const store::MessageInfo& info) {
 }
 
 bool MailboxView::HasPendingUpdates() const {
-  if (!new_.empty()) return true;
+  if (!new_.empty() || keywords_changed_) return true;
   return std::any_of(messages_.begin(), messages_.end(), [](const Message& m) { return m.expunged || m.flags_dirty; });
 }
 
 std::string MailboxView::TakeUpdates(const SyncOptions& options) {
   // Dovecot's order (imap-sync.c): flag changes first, numbered as the
   // client knows the messages now, then the expunges, then the new count.
-  std::string out;
+  std::string out = TakeFlagsUpdate(options.read_only);
   for (size_t i = 0; i < messages_.size(); ++i) {
     Message& m = messages_[i];
     if (!m.flags_dirty || m.expunged) continue;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ class MailboxView {
     bool send_uid = false;      // "UID n" in FETCH updates (QRESYNC, or UID commands)
     bool send_modseq = false;   // "MODSEQ (n)" in FETCH updates (CONDSTORE enabled)
     bool vanished = false;      // "VANISHED <uids>" instead of EXPUNGE lines (QRESYNC enabled)
+    bool read_only = false;     // for the PERMANENTFLAGS that follow a new keyword
   };
 
   MailboxView() = default;
@@ -52,10 +54,18 @@ class MailboxView {
   void Told(const store::MessageInfo& info);
 
   // The untagged lines (CRLF-terminated) for every pending update the
-  // options allow, in Dovecot's order FETCH, EXPUNGE, EXISTS; the view then
-  // matches what the client has been told.
+  // options allow, in Dovecot's order: FLAGS and PERMANENTFLAGS when a
+  // keyword the client was not told of appeared, then FETCH, EXPUNGE,
+  // EXISTS; the view then matches what the client has been told.
   std::string TakeUpdates(const SyncOptions& options);
   bool HasPendingUpdates() const;
+
+  // "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)] ..." for the system
+  // flags and every keyword the view knows (SELECT's lines, Dovecot's texts).
+  std::string FlagsResponses(bool read_only) const;
+  // FlagsResponses() when a new keyword appeared since the client was last
+  // told (then it is told), else "". TakeUpdates() includes it.
+  std::string TakeFlagsUpdate(bool read_only);
 
   // The client's view: sequence numbers 1..count(), including messages that
   // are expunged but not yet announced.
@@ -74,6 +84,9 @@ class MailboxView {
   std::vector<Message> messages_;  // the client's view, ascending UIDs
   std::vector<Message> new_;       // arrived, not yet announced (UIDs above messages_)
   uint64_t highest_modseq_ = 0;
+  std::set<std::string> keywords_;  // every keyword the client was told of (FLAGS)
+  bool keywords_changed_ = false;   // a new one appeared: FLAGS is due
+  void Learn(const std::vector<std::string>& keywords);
 };
 
 }  // namespace loft::imap

@@ -56,6 +56,7 @@ void ImapSession::send_updates(Sync sync) {
   opts.send_modseq = condstore_enabled_;
   opts.send_uid = qresync_enabled_;
   opts.vanished = qresync_enabled_;
+  opts.read_only = selected_->read_only;
   send(selected_->view.TakeUpdates(opts));
 }
 

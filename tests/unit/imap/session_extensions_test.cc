@@ -138,6 +138,33 @@ TEST_F(ImapExtensionsTest, SubscribedChildrenShowThroughTheirParents) {
   EXPECT_NE(r.find("* LIST (\\Subscribed) \"/\" INBOX\r\n"), std::string::npos) << r;
 }
 
+TEST_F(ImapExtensionsTest, NewKeywordsAreAnnouncedWithFlagsAndPermanentFlags) {
+  uint32_t u = deliver();
+  auto c = select();
+  auto e = login();
+  e->cmd("x EXAMINE INBOX");
+  std::vector<uint32_t> uids{u};
+  std::vector<std::string> kw{"$Work"};
+  alice()->store_flags("INBOX", uids, +1, 0, kw);  // another client
+  EXPECT_EQ(c->cmd("a NOOP"),
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)\r\n"
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] Flags permitted.\r\n"
+            "* 1 FETCH (FLAGS ($Work))\r\n"
+            "a OK NOOP completed.\r\n");
+  EXPECT_EQ(e->cmd("y NOOP"),
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)\r\n"
+            "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n"
+            "* 1 FETCH (FLAGS ($Work))\r\n"
+            "y OK NOOP completed.\r\n");
+  // Known from now on: no second announcement.
+  alice()->store_flags("INBOX", uids, -1, 0, kw);
+  EXPECT_EQ(c->cmd("b NOOP"), "* 1 FETCH (FLAGS ())\r\nb OK NOOP completed.\r\n");
+  // A STORE of this session creating a keyword: FLAGS first (Dovecot).
+  std::string r = c->cmd("c STORE 1 +FLAGS (NewOne)");
+  EXPECT_EQ(r.find("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work NewOne)\r\n"), 0u) << r;
+  EXPECT_NE(r.find("* 1 FETCH (FLAGS (NewOne))\r\n"), std::string::npos) << r;
+}
+
 TEST_F(ImapExtensionsTest, SelectedMailboxDeletedByAnotherSessionEndsTheConnection) {
   alice()->create_mailbox("Work");
   auto c = login();

@@ -88,7 +88,11 @@ TEST(MailboxViewTest, ExpungeHeldBackKeepsSequenceNumbersStable) {
 TEST(MailboxViewTest, FlagChangesBecomeFetchFlags) {
   MailboxView v({Info(1), Info(2, store::kSeen)}, 2);
   v.Apply(Changes(5, {Info(2, store::kSeen | store::kFlagged, 5, {"$Work"})}, {}));
-  EXPECT_EQ(v.TakeUpdates(Full()), "* 2 FETCH (FLAGS (\\Flagged \\Seen $Work))\r\n");
+  // $Work is new to the mailbox: FLAGS and PERMANENTFLAGS first.
+  EXPECT_EQ(v.TakeUpdates(Full()),
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)\r\n"
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] Flags permitted.\r\n"
+            "* 2 FETCH (FLAGS (\\Flagged \\Seen $Work))\r\n");
   EXPECT_EQ(v.at(2).flags, store::kSeen | store::kFlagged);
   EXPECT_EQ(v.at(2).modseq, 5u);
   EXPECT_EQ(v.TakeUpdates(Full()), "");

@@ -45,6 +45,8 @@ TEST_F(ImapStoreTest, UidStoreCarriesUidAndCreatesKeywords) {
   uint32_t second = deliver();
   auto c = select();
   EXPECT_EQ(c->cmd("a UID STORE " + std::to_string(second) + " +FLAGS ($Work \\Flagged)"),
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)\r\n"
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] Flags permitted.\r\n"
             "* 2 FETCH (UID 2 FLAGS (\\Flagged $Work))\r\na OK Store completed.\r\n");
   EXPECT_THAT(info(second).keywords, ElementsAre("$Work"));
   EXPECT_EQ(info(second).flags, store::kFlagged);
