@@ -12,6 +12,7 @@
 #include "mime/message.h"
 #include "store/store.h"
 #include "store_test_util.h"
+#include "old_schemas.h"
 
 namespace loft::store::testing {
 namespace {
@@ -267,54 +268,6 @@ TEST_F(ParseCacheTest, CorpusTreesEqualAFreshParse) {
   }
 }
 
-// The index as version 1 of the schema made it (before parse results were
-// cached), verbatim.
-constexpr const char* kSchemaVersion1 = R"sql(
-CREATE TABLE schema_version (version INTEGER NOT NULL);
-CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE mailboxes (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  name TEXT NOT NULL UNIQUE,
-  dir TEXT NOT NULL UNIQUE,
-  uidvalidity INTEGER NOT NULL,
-  uidnext INTEGER NOT NULL,
-  highest_modseq INTEGER NOT NULL,
-  special_use TEXT NOT NULL DEFAULT '',
-  subscribed INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE messages (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
-  uid INTEGER NOT NULL,
-  file TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  internal_date INTEGER NOT NULL,
-  internal_tz INTEGER NOT NULL,
-  flags INTEGER NOT NULL,
-  modseq INTEGER NOT NULL,
-  UNIQUE (mailbox_id, uid)
-);
-CREATE INDEX messages_by_modseq ON messages (mailbox_id, modseq);
-CREATE TABLE keywords (
-  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
-  keyword TEXT NOT NULL COLLATE NOCASE,
-  PRIMARY KEY (message_id, keyword)
-);
-CREATE TABLE expunged (
-  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
-  uid INTEGER NOT NULL,
-  modseq INTEGER NOT NULL,
-  PRIMARY KEY (mailbox_id, uid)
-);
-CREATE INDEX expunged_by_modseq ON expunged (mailbox_id, modseq);
-CREATE TABLE pending_removals (dir TEXT PRIMARY KEY);
-CREATE TABLE new_imports (
-  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
-  name TEXT NOT NULL,
-  PRIMARY KEY (mailbox_id, name)
-);
-INSERT INTO schema_version (version) VALUES (1);
-)sql";
 
 // A version-1 user: INBOX (UIDs 1 and 3, 2 expunged) and Archive.
 void make_version1_user(const fs::path& user_dir, const std::string& file1, const std::string& file3) {
