@@ -115,6 +115,29 @@ std::vector<std::string> sasl_mechanisms();  // in preference order
 // too. Lower-cased; empty when this message carries none. Never a password.
 std::string sasl_claimed_user(std::string_view mechanism, size_t message_index, std::string_view message);
 
+// One SASL exchange as a protocol session runs it (POP3 AUTH, IMAP
+// AUTHENTICATE): the mechanism's server, plus the user name the client
+// claims along the way, so that a failure is throttled per user even before
+// the mechanism knows who it is. The session owns it (not thread-safe; the
+// server's step() may run on a worker while the session waits).
+class SaslAttempt {
+ public:
+  SaslAttempt(std::string mechanism, std::unique_ptr<SaslServer> server)
+      : mechanism_(std::move(mechanism)), server_(std::move(server)) {}
+  SaslServer& server() { return *server_; }
+  // Each decoded client message, before it goes to the server.
+  void client_message(std::string_view message);
+  // Who to log in after a success (the mechanism's user), or whom to charge
+  // a failure to (the claimed name); lower-cased, empty when unknown.
+  std::string user(bool success) const;
+
+ private:
+  std::string mechanism_;
+  std::unique_ptr<SaslServer> server_;
+  std::string claimed_;
+  size_t client_messages_ = 0;
+};
+
 // ---- Throttling ----------------------------------------------------------------
 
 // Slows down failed logins per client address and per user name: after the
@@ -135,6 +158,10 @@ class Throttle {
   std::chrono::milliseconds delay(std::string_view ip, std::string_view user, Clock::time_point now = Clock::now());
   void failure(std::string_view ip, std::string_view user, Clock::time_point now = Clock::now());
   void success(std::string_view ip, std::string_view user);
+  // Records a login's outcome and returns how long its answer must wait:
+  // the delay owed before this attempt, the same for a success as for a
+  // failure, so that neither the result nor the user's existence shows.
+  std::chrono::milliseconds settle(std::string_view ip, std::string_view user, bool success);
 
  private:
   struct Entry {

@@ -51,4 +51,13 @@ std::string sasl_claimed_user(std::string_view mechanism, size_t message_index, 
   return util::ascii_lowercase(name);
 }
 
+void SaslAttempt::client_message(std::string_view message) {
+  if (claimed_.empty()) claimed_ = sasl_claimed_user(mechanism_, client_messages_, message);
+  ++client_messages_;
+}
+
+std::string SaslAttempt::user(bool success) const {
+  return success ? util::ascii_lowercase(server_->user()) : claimed_;
+}
+
 }  // namespace loft::auth

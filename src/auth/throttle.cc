@@ -86,4 +86,13 @@ void Throttle::success(std::string_view ip, std::string_view user) {
   if (!user.empty()) by_user_.erase(user_key(user));
 }
 
+std::chrono::milliseconds Throttle::settle(std::string_view ip, std::string_view user, bool success) {
+  std::chrono::milliseconds wait = delay(ip, user);
+  if (success)
+    this->success(ip, user);
+  else
+    failure(ip, user);
+  return wait;
+}
+
 }  // namespace loft::auth

@@ -176,10 +176,7 @@ class ImapSession : public net::Session {
   // AUTHENTICATE
   bool sasl_waiting_ = false;  // a "+ " challenge is out: the next line is the response
   bool sasl_final_ack_ = false;
-  std::shared_ptr<auth::SaslServer> sasl_;
-  std::string sasl_mechanism_;
-  std::string sasl_claimed_user_;
-  size_t sasl_client_messages_ = 0;
+  std::shared_ptr<auth::SaslAttempt> sasl_;
 
   // Authenticated
   std::string user_;

@@ -65,10 +65,7 @@ void ImapSession::cmd_authenticate(const Command& cmd) {
   }
   std::unique_ptr<auth::SaslServer> server = auth::make_sasl_server(mechanism, ctx_.users);
   if (!server) return reply(cmd, "NO Unsupported authentication mechanism.");
-  sasl_ = std::move(server);
-  sasl_mechanism_ = mechanism;
-  sasl_claimed_user_.clear();
-  sasl_client_messages_ = 0;
+  sasl_ = std::make_shared<auth::SaslAttempt>(mechanism, std::move(server));
   sasl_step(std::move(first), have_initial);
 }
 
@@ -93,16 +90,12 @@ void ImapSession::sasl_input(std::string_view line) {
 }
 
 void ImapSession::sasl_step(std::string message, bool from_client) {
-  if (from_client) {
-    if (sasl_claimed_user_.empty())
-      sasl_claimed_user_ = auth::sasl_claimed_user(sasl_mechanism_, sasl_client_messages_, message);
-    ++sasl_client_messages_;
-  }
-  std::shared_ptr<auth::SaslServer> server = sasl_;
+  if (from_client) sasl_->client_message(message);
+  std::shared_ptr<auth::SaslAttempt> attempt = sasl_;
   blocking<auth::SaslServer::Step>(
-      [server, message] { return server->step(message); },
-      [this, server](Outcome<auth::SaslServer::Step>& o) {
-        if (sasl_ != server) return;
+      [attempt, message] { return attempt->server().step(message); },
+      [this, attempt](Outcome<auth::SaslServer::Step>& o) {
+        if (sasl_ != attempt) return;
         if (!o.value) {
           spdlog::error("imap [{}]: SASL step: {}", peer_, o.error);
           return sasl_finish(false);
@@ -122,8 +115,7 @@ void ImapSession::sasl_step(std::string message, bool from_client) {
 }
 
 void ImapSession::sasl_finish(bool success) {
-  std::string user = sasl_claimed_user_;
-  if (success && sasl_) user = AsciiLower(sasl_->user());
+  std::string user = sasl_ ? sasl_->user(success) : std::string();
   if (success && user.empty()) success = false;
   sasl_reset();
   answer_auth(success, std::move(user));
@@ -133,19 +125,12 @@ void ImapSession::sasl_reset() {
   sasl_.reset();
   sasl_waiting_ = false;
   sasl_final_ack_ = false;
-  sasl_mechanism_.clear();
-  sasl_claimed_user_.clear();
-  sasl_client_messages_ = 0;
 }
 
 void ImapSession::answer_auth(bool success, std::string user) {
   // Every answer waits the throttle delay, success or not, so neither the
   // result nor the existence of the user shows in the timing.
-  std::chrono::milliseconds delay = ctx_.throttle.delay(peer_, user);
-  if (success)
-    ctx_.throttle.success(peer_, user);
-  else
-    ctx_.throttle.failure(peer_, user);
+  std::chrono::milliseconds delay = ctx_.throttle.settle(peer_, user, success);
   auto answer = [this, success, user] {
     if (closing_) return;
     guarded([&] {

@@ -133,10 +133,7 @@ class Pop3Session : public net::Session {
   std::optional<std::string> user_;  // from USER, waiting for PASS
   enum class SaslWait { kNone, kResponse, kFinalAck };
   SaslWait sasl_wait_ = SaslWait::kNone;
-  std::shared_ptr<auth::SaslServer> sasl_;
-  std::string sasl_mechanism_;
-  std::string sasl_claimed_user_;
-  size_t sasl_client_messages_ = 0;
+  std::shared_ptr<auth::SaslAttempt> sasl_;
 
   // TRANSACTION
   std::string locked_user_;  // holds ctx_.locks for this user when non-empty

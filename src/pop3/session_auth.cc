@@ -119,10 +119,7 @@ void Pop3Session::cmd_auth(std::string_view args) {
   }
   std::unique_ptr<auth::SaslServer> server = auth::make_sasl_server(mechanism, ctx_.users);
   if (!server) return send("-ERR [AUTH] Unsupported authentication mechanism.");
-  sasl_ = std::move(server);
-  sasl_mechanism_ = mechanism;
-  sasl_claimed_user_.clear();
-  sasl_client_messages_ = 0;
+  sasl_ = std::make_shared<auth::SaslAttempt>(mechanism, std::move(server));
   begin_async();
   sasl_step(std::move(first), initial.has_value());
 }
@@ -149,15 +146,11 @@ void Pop3Session::sasl_input(std::string_view line) {
 }
 
 void Pop3Session::sasl_step(std::string message, bool from_client) {
-  if (from_client) {
-    if (sasl_claimed_user_.empty())
-      sasl_claimed_user_ = auth::sasl_claimed_user(sasl_mechanism_, sasl_client_messages_, message);
-    ++sasl_client_messages_;
-  }
-  std::shared_ptr<auth::SaslServer> server = sasl_;
-  blocking<auth::SaslServer::Step>([server, message] { return server->step(message); },
-                                   [this, server](Outcome<auth::SaslServer::Step>& o) {
-                                     if (sasl_ != server) return;
+  if (from_client) sasl_->client_message(message);
+  std::shared_ptr<auth::SaslAttempt> attempt = sasl_;
+  blocking<auth::SaslServer::Step>([attempt, message] { return attempt->server().step(message); },
+                                   [this, attempt](Outcome<auth::SaslServer::Step>& o) {
+                                     if (sasl_ != attempt) return;
                                      if (!o.value) {
                                        spdlog::error("pop3 [{}]: SASL step: {}", peer_, o.error);
                                        return sasl_finish(false);
@@ -186,8 +179,7 @@ void Pop3Session::sasl_step(std::string message, bool from_client) {
 }
 
 void Pop3Session::sasl_finish(bool success) {
-  std::string user = sasl_claimed_user_;
-  if (success && sasl_) user = ascii_lower(sasl_->user());
+  std::string user = sasl_ ? sasl_->user(success) : std::string();
   if (success && user.empty()) success = false;
   sasl_reset();
   answer_auth(success, std::move(user));
@@ -196,19 +188,12 @@ void Pop3Session::sasl_finish(bool success) {
 void Pop3Session::sasl_reset() {
   sasl_.reset();
   sasl_wait_ = SaslWait::kNone;
-  sasl_mechanism_.clear();
-  sasl_claimed_user_.clear();
-  sasl_client_messages_ = 0;
 }
 
 void Pop3Session::answer_auth(bool success, std::string user) {
   // Every answer waits the throttle delay, success or not, so neither the
   // result nor the existence of the user shows in the timing.
-  std::chrono::milliseconds delay = ctx_.throttle.delay(peer_, user);
-  if (success)
-    ctx_.throttle.success(peer_, user);
-  else
-    ctx_.throttle.failure(peer_, user);
+  std::chrono::milliseconds delay = ctx_.throttle.settle(peer_, user, success);
   auto answer = [this, success, user] {
     if (closing_) return;
     guarded([&] {
