@@ -145,24 +145,12 @@ class Pop3Test : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  struct Peer {
-    std::string address = "127.0.0.1";
-    bool loopback = true;
-    bool tls_available = false;
-    bool tls = false;
-  };
+  using Peer = FakeHost::Peer;
 
   std::unique_ptr<Client> connect() { return connect(Peer()); }
   std::unique_ptr<Client> connect(Peer p) {
     auto c = std::make_unique<Client>();
-    c->host.peer = p.address;
-    c->host.loopback = p.loopback;
-    c->host.tls_avail = p.tls_available;
-    c->host.tls_on = p.tls;
-    c->session = make_session(*ctx_, c->host);
-    c->host.session = c->session.get();
-    c->session->on_open();
-    c->host.run();
+    c->session = c->host.open(p, [this](FakeHost& h) { return make_session(*ctx_, h); });
     return c;
   }
 

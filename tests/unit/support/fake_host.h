@@ -8,6 +8,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -21,6 +22,28 @@ namespace loft::testing {
 class FakeHost : public net::SessionHost {
  public:
   static constexpr size_t kLowWater = 64 * 1024;
+
+  // Who the client is, as the listener would tell the session.
+  struct Peer {
+    std::string address = "127.0.0.1";
+    bool loopback = true;
+    bool tls_available = false;
+    bool tls = false;
+  };
+  // Makes `session` (from a protocol's make_session) this host's session,
+  // for a client `peer`, opens it and runs the loop (the greeting).
+  template <typename MakeSession>
+  std::unique_ptr<net::Session> open(const Peer& p, MakeSession make_session) {
+    peer = p.address;
+    loopback = p.loopback;
+    tls_avail = p.tls_available;
+    tls_on = p.tls;
+    std::unique_ptr<net::Session> s = make_session(*this);
+    session = s.get();
+    session->on_open();
+    run();
+    return s;
+  }
 
   net::Session* session = nullptr;
   std::string out;  // everything written (tests take it with take())
