@@ -54,9 +54,9 @@ struct ImapSession::FetchRun {
   bool needs_file = false;     // sections
   bool sets_seen = false;      // non-PEEK sections in a read-write mailbox
   FetchRenderOptions render;
-  // Loaded on the first worker call that needs it, used by the workers only.
-  std::shared_ptr<std::unordered_map<uint32_t, store::MessageInfo>> infos =
-      std::make_shared<std::unordered_map<uint32_t, store::MessageInfo>>();
+  // Sizes and internal dates: the store's snapshot (shared, usually cached),
+  // taken by the first worker call that needs it, used by the workers only.
+  std::shared_ptr<const store::MailboxSnapshot> infos;
   bool infos_loaded = false;
   bool skipped_expunged = false;
   FetchFailure failure = FetchFailure::kNone;
@@ -144,15 +144,7 @@ void ImapSession::fetch_batch() {
   blocking<BatchResult>(
       [mail, run, jobs = std::move(jobs), load_infos]() mutable {
         BatchResult r;
-        if (load_infos) {
-          // Only the FETCH's messages are kept (FETCH 1 INTERNALDATE of a
-          // large mailbox holds one entry).
-          for (store::MessageInfo& info : mail->list_messages(run->mailbox)) {
-            uint32_t uid = info.uid;
-            if (std::binary_search(run->uids.begin(), run->uids.end(), uid))
-              (*run->infos)[uid] = std::move(info);
-          }
-        }
+        if (load_infos) run->infos = mail->snapshot(run->mailbox);
         std::unordered_map<uint32_t, mime::Message> trees;
         if (run->needs_tree) {
           std::vector<uint32_t> uids;
@@ -169,11 +161,8 @@ void ImapSession::fetch_batch() {
         std::vector<uint32_t> seen;
         for (FetchMessage& m : jobs) {
           if (!m.gone && run->needs_info) {
-            auto it = run->infos->find(m.uid);
-            if (it == run->infos->end())
-              m.gone = true;
-            else
-              m.info = &it->second;
+            m.info = run->infos->find(m.uid);
+            if (!m.info) m.gone = true;
           }
           if (!m.gone && run->needs_tree) {
             auto it = trees.find(m.uid);

@@ -6,6 +6,7 @@
 // client's view: messages whose EXPUNGE is still pending never match.
 #include <ctime>
 #include <memory>
+#include <optional>
 
 #include "imap/search_eval.h"
 #include "imap/search_keys.h"
@@ -90,7 +91,19 @@ void ImapSession::cmd_search(const Command& cmd) {
           messages.resize(kept);
         }
         StoreMessageSource source(*mail, name);
-        std::vector<size_t> matched = EvaluateSearch(program->root, messages, env, source);
+        // The search index, brought up to date first; without one (or when
+        // it fails) every content key is a scan.
+        std::unique_ptr<store::MailboxSearchIndex> search_index;
+        if (HasIndexedContentKey(program->root)) {
+          try {
+            search_index = mail->search_index(name);
+          } catch (const store::StoreError&) {
+          }
+        }
+        std::optional<StoreContentIndex> content;
+        if (search_index) content.emplace(*search_index);
+        std::vector<size_t> matched =
+            EvaluateSearch(program->root, messages, env, source, content ? &*content : nullptr);
         std::vector<SearchHit> hits;
         hits.reserve(matched.size());
         for (size_t i : matched) hits.push_back({messages[i].seq, messages[i].uid, messages[i].modseq});

@@ -27,6 +27,15 @@ MailboxView::MailboxView(std::vector<store::MessageInfo> messages, uint64_t high
   }
 }
 
+MailboxView::MailboxView(const store::MailboxSnapshot& snapshot)
+    : highest_modseq_(snapshot.status.highest_modseq) {
+  messages_.reserve(snapshot.messages.size());
+  for (const store::MessageInfo& info : snapshot.messages) {
+    messages_.push_back(FromInfo(info));
+    keywords_.insert(info.keywords.begin(), info.keywords.end());
+  }
+}
+
 void MailboxView::Learn(const std::vector<std::string>& keywords) {
   for (const std::string& k : keywords)
     if (keywords_.insert(k).second) keywords_changed_ = true;

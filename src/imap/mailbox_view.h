@@ -44,6 +44,8 @@ class MailboxView {
   // returns them; `highest_modseq` from the same read (changes_since() from
   // it picks up whatever happened afterwards).
   MailboxView(std::vector<store::MessageInfo> messages, uint64_t highest_modseq);
+  // The same from a store snapshot (already in UID order, each UID once).
+  explicit MailboxView(const store::MailboxSnapshot& snapshot);
 
   // Records what changes_since(highest_modseq()) reported.
   void Apply(const store::MailboxChanges& changes);

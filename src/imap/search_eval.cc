@@ -6,7 +6,7 @@
 
 #include "imap/dates.h"
 #include "imap/flags.h"
-#include "imap/search_casemap.h"
+#include "mime/casemap.h"
 #include "imap/search_content.h"
 #include "util/ascii.h"
 
@@ -75,8 +75,9 @@ class Evaluator {
       case Type::kText: {
         if (k.type != Type::kHeader && k.text.empty()) return Tri::kTrue;
         auto it = candidates_.find(&k);
-        if (it != candidates_.end() && !it->second.contains(m.uid)) return Tri::kFalse;
-        return Tri::kUnknown;
+        if (it == candidates_.end() || it->second.unknown.contains(m.uid)) return Tri::kUnknown;
+        if (!it->second.uids.contains(m.uid)) return Tri::kFalse;
+        return it->second.exact ? Tri::kTrue : Tri::kUnknown;
       }
       case Type::kSentDate:
         return Tri::kUnknown;
@@ -131,9 +132,9 @@ class Evaluator {
         needs_whole_ = true;
         [[fallthrough]];
       case Type::kHeader:
-        folded_[&k] = SearchCasemap(k.text);
+        folded_[&k] = mime::SearchCasemap(k.text);
         if (index) {
-          std::optional<RangeList> c = index->Candidates(k);
+          std::optional<ContentCandidates> c = index->Lookup(k);
           if (c) candidates_[&k] = std::move(*c);
         }
         break;
@@ -191,7 +192,7 @@ class Evaluator {
   bool needs_whole_ = false;
   std::unordered_map<const SearchKey*, RangeList> sets_;
   std::unordered_map<const SearchKey*, std::string> folded_;
-  std::unordered_map<const SearchKey*, RangeList> candidates_;
+  std::unordered_map<const SearchKey*, ContentCandidates> candidates_;
 };
 
 }  // namespace

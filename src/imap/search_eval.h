@@ -6,9 +6,9 @@
 // three-valued logic, content keys (HEADER, FROM..., BODY, TEXT, SENT*)
 // counting as unknown. Only messages the cheap pass leaves undecided are
 // loaded, through a MessageSource, in batches bounded in count and bytes, so a
-// 100,000-message mailbox never sits in memory at once. A ContentIndex (a
-// future full-text index) may narrow content keys to candidate UIDs before
-// anything is read.
+// 100,000-message mailbox never sits in memory at once. A ContentIndex (the
+// store's search index) may narrow content keys to candidate UIDs before
+// anything is read, or decide them outright when its answer is exact.
 #pragma once
 
 #include <cstdint>
@@ -57,13 +57,35 @@ class MessageSource {
   virtual std::vector<LoadedMessage> Load(std::span<const uint32_t> uids, bool whole) = 0;
 };
 
-// Candidate sets for content keys, e.g. from a trigram index.
+// What an index knows about one content key.
+struct ContentCandidates {
+  RangeList uids;  // UIDs that may match: a superset of the true matches
+  // uids are exactly the matching messages (among those searched), so no
+  // message need be read for this key...
+  bool exact = false;
+  // ...except these, which the index does not know yet (in uids or not):
+  // they are read and matched.
+  RangeList unknown;
+};
+
+// Candidate sets for content keys, e.g. from the store's search index.
 class ContentIndex {
  public:
   virtual ~ContentIndex() = default;
   // For a kHeader / kBody / kText key: UIDs that may match (a superset of the
   // true matches), or nullopt when the index cannot tell.
-  virtual std::optional<RangeList> Candidates(const SearchKey& key) = 0;
+  virtual std::optional<RangeList> Candidates(const SearchKey& key) {
+    (void)key;
+    return std::nullopt;
+  }
+  // The same, with whether the set is exact. The default: Candidates(), not exact.
+  virtual std::optional<ContentCandidates> Lookup(const SearchKey& key) {
+    std::optional<RangeList> c = Candidates(key);
+    if (!c) return std::nullopt;
+    ContentCandidates out;
+    out.uids = std::move(*c);
+    return out;
+  }
 };
 
 struct SearchLimits {

@@ -1,5 +1,6 @@
 // MessageSource over the store: cached MIME trees (parsed_messages) plus the
-// message files. Blocking: worker threads only.
+// message files; ContentIndex over the store's search index. Blocking:
+// worker threads only.
 #pragma once
 
 #include <string>
@@ -20,5 +21,23 @@ class StoreMessageSource : public MessageSource {
   store::UserStore& mail_;
   std::string mailbox_;
 };
+
+// BODY, TEXT, FROM, TO, CC, BCC and SUBJECT answered exactly by the store's
+// search index; HEADER <name> narrowed to the messages whose header text has
+// the string (and then read). Messages the index has not reached yet are
+// read as before, and so are needles it cannot answer (see
+// store::MailboxSearchIndex::find).
+class StoreContentIndex : public ContentIndex {
+ public:
+  explicit StoreContentIndex(store::MailboxSearchIndex& index) : index_(index) {}
+  std::optional<ContentCandidates> Lookup(const SearchKey& key) override;
+
+ private:
+  store::MailboxSearchIndex& index_;
+};
+
+// Whether the tree has a key the search index may answer (worth bringing
+// the index up to date for).
+bool HasIndexedContentKey(const SearchKey& key);
 
 }  // namespace loft::imap

@@ -439,6 +439,43 @@ std::vector<MessageRow> IndexDb::messages(int64_t mailbox_id, uint64_t min_modse
   return out;
 }
 
+std::vector<MessageInfo> IndexDb::message_infos(int64_t mailbox_id, uint64_t min_modseq) {
+  std::vector<MessageInfo> out;
+  {
+    // A whole mailbox is read in the (mailbox_id, uid) index's order; the
+    // MODSEQ index plus a sort would take twice as long.
+    Stmt s = min_modseq == 0 ? prepare(
+                                   "SELECT uid, size, internal_date, internal_tz, flags, modseq FROM messages "
+                                   "WHERE mailbox_id=? ORDER BY uid")
+                             : prepare(
+                                   "SELECT uid, size, internal_date, internal_tz, flags, modseq FROM messages "
+                                   "WHERE mailbox_id=? AND modseq>? ORDER BY uid");
+    s.bind(1, mailbox_id);
+    if (min_modseq != 0) s.bind(2, static_cast<int64_t>(min_modseq));
+    while (s.step()) {
+      MessageInfo& m = out.emplace_back();
+      m.uid = static_cast<uint32_t>(s.int64(0));
+      m.size = static_cast<uint64_t>(s.int64(1));
+      m.internal_date = s.int64(2);
+      m.internal_tz = static_cast<int32_t>(s.int64(3));
+      m.flags = static_cast<uint32_t>(s.int64(4));
+      m.modseq = static_cast<uint64_t>(s.int64(5));
+    }
+  }
+  // Keywords by UID (out is in UID order), without a map of every message.
+  Stmt k = prepare(
+      "SELECT m.uid, k.keyword FROM keywords k JOIN messages m ON m.id=k.message_id "
+      "WHERE m.mailbox_id=? AND m.modseq>? ORDER BY m.uid, k.keyword");
+  k.bind(1, mailbox_id).bind(2, static_cast<int64_t>(min_modseq));
+  auto it = out.begin();
+  while (k.step()) {
+    const uint32_t uid = static_cast<uint32_t>(k.int64(0));
+    while (it != out.end() && it->uid < uid) ++it;
+    if (it != out.end() && it->uid == uid) it->keywords.push_back(k.text(1));
+  }
+  return out;
+}
+
 std::vector<MessageRow> IndexDb::deleted_messages(int64_t mailbox_id) {
   Stmt s = prepare(
       "SELECT id, uid, file, size, internal_date, internal_tz, flags, modseq FROM messages "
@@ -575,6 +612,24 @@ std::optional<TreeRow> IndexDb::message_tree(int64_t mailbox_id, uint32_t uid) {
   r.size = static_cast<uint64_t>(s.int64(2));
   if (!s.is_null(3)) r.tree = s.blob(3);
   return r;
+}
+
+std::vector<TreeRow> IndexDb::trees_after(int64_t mailbox_id, uint32_t after, size_t limit) {
+  Stmt s = prepare(
+      "SELECT m.id, m.uid, m.file, m.size, t.tree FROM messages m "
+      "LEFT JOIN message_trees t ON t.message_id=m.id WHERE m.mailbox_id=? AND m.uid>? ORDER BY m.uid LIMIT ?");
+  s.bind(1, mailbox_id).bind(2, static_cast<int64_t>(after)).bind(3, static_cast<int64_t>(limit));
+  std::vector<TreeRow> out;
+  while (s.step()) {
+    TreeRow r;
+    r.message_id = s.int64(0);
+    r.uid = static_cast<uint32_t>(s.int64(1));
+    r.file = s.text(2);
+    r.size = static_cast<uint64_t>(s.int64(3));
+    if (!s.is_null(4)) r.tree = s.blob(4);
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace loft::store::internal

@@ -111,6 +111,8 @@ class IndexDb {
 
   // Messages in UID order with keywords; only those with modseq > min_modseq.
   std::vector<MessageRow> messages(int64_t mailbox_id, uint64_t min_modseq = 0);
+  // The same without file names or row ids (snapshots): what a session sees.
+  std::vector<MessageInfo> message_infos(int64_t mailbox_id, uint64_t min_modseq = 0);
   std::optional<MessageRow> message(int64_t mailbox_id, uint32_t uid);
   // The \Deleted messages, UID order, without keywords.
   std::vector<MessageRow> deleted_messages(int64_t mailbox_id);
@@ -123,6 +125,9 @@ class IndexDb {
   void put_tree(int64_t message_id, std::string_view tree);
   void copy_tree(int64_t from_message, int64_t to_message);
   std::optional<TreeRow> message_tree(int64_t mailbox_id, uint32_t uid);
+  // Up to `limit` messages with a UID above `after`, UID order, with their
+  // trees (the search indexer's catch-up).
+  std::vector<TreeRow> trees_after(int64_t mailbox_id, uint32_t after, size_t limit);
 
   void insert_tombstone(int64_t mailbox_id, uint32_t uid, uint64_t modseq);
   std::vector<uint32_t> tombstones_since(int64_t mailbox_id, uint64_t modseq);

@@ -114,6 +114,46 @@ struct NewMessage {
   int32_t internal_tz = 0;
 };
 
+// What a search index can look in (the text of IMAP SEARCH keys, as
+// mime::SearchText extracts it).
+enum class SearchField {
+  kBody,         // BODY
+  kText,         // TEXT: any part's header text or body
+  kPartHeaders,  // the header text of any part (a superset for HEADER name)
+  kFrom,         // FROM, TO, CC, BCC, SUBJECT as Dovecot rewrites them
+  kTo,
+  kCc,
+  kBcc,
+  kSubject,
+};
+
+// A mailbox's search index, brought up to date when it was opened. Derived
+// data: answers only what it knows exactly. Blocking (worker threads only).
+class MailboxSearchIndex {
+ public:
+  virtual ~MailboxSearchIndex() = default;
+  // Every message of the mailbox with a UID up to this one is indexed
+  // (messages above it, stored since, are not known to the index).
+  virtual uint32_t indexed_through() const = 0;
+  // The indexed UIDs (ascending; may include expunged ones) whose `field`
+  // contains `folded_needle` (mime::SearchCasemap() form) as a substring,
+  // exactly; nullopt when the index cannot answer this needle exactly (too
+  // short, characters it does not index, an index error).
+  virtual std::optional<std::vector<uint32_t>> find(SearchField field, std::string_view folded_needle) = 0;
+};
+
+// A mailbox's messages and counters as one consistent read at one MODSEQ.
+// Immutable and shared: every session that selects or searches a mailbox
+// gets the same object until the mailbox changes, so SELECT of a 100,000-
+// message mailbox costs a copy, not an index read.
+struct MailboxSnapshot {
+  MailboxStatus status;               // counters of exactly `messages`
+  std::vector<MessageInfo> messages;  // ascending UIDs
+
+  // The message with this UID, or nullptr (binary search).
+  const MessageInfo* find(uint32_t uid) const;
+};
+
 // Change feed subscription: the callback runs on the committing thread, so
 // it must only hand off (post to an event loop), never do work.
 class Subscription {
@@ -201,6 +241,13 @@ class UserStore {
 
   virtual MailboxChanges changes_since(std::string_view mailbox, uint64_t modseq) = 0;
 
+  // The mailbox as it is now (status and messages from one read). Not pure
+  // virtual; the default reads status() and list_messages() separately (not
+  // atomic against concurrent writers). The Maildir backend keeps the last
+  // snapshot of each mailbox and brings it up to date with the changes since
+  // its MODSEQ.
+  virtual std::shared_ptr<const MailboxSnapshot> snapshot(std::string_view mailbox);
+
   // ---- All-or-nothing variants (IMAP MULTIAPPEND, MOVE, STORE
   // UNCHANGEDSINCE). Not pure virtual, so that existing wrappers and test
   // doubles still compile; the defaults (user_store_default.cc) are built
@@ -228,6 +275,13 @@ class UserStore {
                                                                uint32_t flags,
                                                                std::span<const std::string> keywords,
                                                                uint64_t max_modseq, std::vector<uint32_t>* modified);
+
+  // The mailbox's search index, first brought up to date (within a time
+  // budget: what is left is indexed in the background and shows in
+  // indexed_through()), or nullptr when there is none. Not pure virtual, so
+  // that existing wrappers and test doubles still compile; the default has
+  // no index. kNotFound for no such mailbox.
+  virtual std::unique_ptr<MailboxSearchIndex> search_index(std::string_view mailbox);
 
   // Picks up messages that other tools dropped into a mailbox's new/.
   // Returns how many were taken in.

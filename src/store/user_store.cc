@@ -53,6 +53,7 @@ MaildirUserStore::MaildirUserStore(std::string user, const MaildirOptions& opts,
   std::lock_guard lock(mu_);
   create_default_mailboxes();
   clean_up();
+  start_search_index();
 }
 
 void MaildirUserStore::create_default_mailboxes() {
@@ -145,6 +146,7 @@ void MaildirUserStore::announce(const Changed& changed) {
   for (const std::string& mailbox : changed) {
     feed_->publish(mailbox);
     if (notifier_) notifier_->send(user_, mailbox);
+    if (search_) search_->kick(mailbox);  // indexed off the caller's thread
   }
 }
 

@@ -21,13 +21,17 @@
 #include "store/index_db.h"
 #include "store/maildir_files.h"
 #include "store/notify.h"
+#include "store/search_index.h"
 #include "store/store.h"
 
 namespace loft::store::internal {
 
+class MaildirSearchFeed;
+
 class MaildirUserStore : public UserStore {
  public:
   MaildirUserStore(std::string user, const MaildirOptions& opts, std::shared_ptr<const Notifier> notifier);
+  ~MaildirUserStore() override;
 
   const std::string& user() const override { return user_; }
 
@@ -54,6 +58,7 @@ class MaildirUserStore : public UserStore {
   std::vector<uint32_t> copy(std::string_view from, std::span<const uint32_t> uids,
                              std::string_view to) override;
   MailboxChanges changes_since(std::string_view mailbox, uint64_t modseq) override;
+  std::shared_ptr<const MailboxSnapshot> snapshot(std::string_view mailbox) override;
   std::vector<uint32_t> append_many(std::string_view mailbox, std::span<const NewMessage> msgs) override;
   std::vector<uint32_t> move(std::string_view from, std::span<const uint32_t> uids, std::string_view to) override;
   std::vector<MessageInfo> store_flags_unchanged_since(std::string_view mailbox, std::span<const uint32_t> uids,
@@ -61,11 +66,18 @@ class MaildirUserStore : public UserStore {
                                                        std::span<const std::string> keywords, uint64_t max_modseq,
                                                        std::vector<uint32_t>* modified) override;
   size_t scan_new(std::string_view mailbox) override;
+  std::unique_ptr<MailboxSearchIndex> search_index(std::string_view mailbox) override;
   std::unique_ptr<Subscription> subscribe(std::function<void(const std::string& mailbox)> cb) override;
 
   // A change made by another process (Store::notify_external): subscribers
   // only, no datagram.
-  void publish_external(const std::string& mailbox) { feed_->publish(mailbox); }
+  void publish_external(const std::string& mailbox) {
+    feed_->publish(mailbox);
+    if (search_) search_->kick(mailbox);
+  }
+
+  // The search index itself (tests, measurements).
+  SearchIndex& search_index_internal() { return *search_; }
 
  private:
   using Changed = std::vector<std::string>;  // mailboxes to announce after unlocking
@@ -79,6 +91,7 @@ class MaildirUserStore : public UserStore {
   void finish_pending_removals();
   void clean_mailbox_files(const MailboxRow& row);
   void announce(const Changed& changed);
+  void start_search_index();
   // Removes these messages of a mailbox (rows, tombstones, counters) inside
   // the caller's write transaction; the files to unlink after the commit go
   // to *unlink_after.
@@ -121,6 +134,15 @@ class MaildirUserStore : public UserStore {
   // new/ mtime at the end of the last scan, by mailbox id; only mtimes old
   // enough that a later drop must change them are remembered.
   std::map<int64_t, struct timespec> new_dir_mtime_;
+  // The last snapshot() of each mailbox, by mailbox id (ids are never
+  // reused); brought up to date on the next call (user_store_snapshot.cc).
+  std::map<int64_t, std::shared_ptr<const MailboxSnapshot>> snapshots_;
+
+  // The search index (user_store_search.cc): what it reads through, and the
+  // index, last so that it (its background thread) goes first.
+  friend class MaildirSearchFeed;
+  std::shared_ptr<SearchIndexFeed> search_feed_;
+  std::shared_ptr<SearchIndex> search_;
 };
 
 }  // namespace loft::store::internal

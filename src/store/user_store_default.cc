@@ -1,12 +1,26 @@
-// Default UserStore::parsed_message(s): parse the file on every call. Only
-// for wrappers and test doubles written before the calls existed; the
-// Maildir backend overrides both with its index cache.
+// MailboxSnapshot::find(), and the default UserStore::snapshot() and
+// parsed_message(s) (which parse the file on every call). The defaults are
+// only for wrappers and test doubles written before the calls existed; the
+// Maildir backend overrides them with its caches.
 #include <algorithm>
 
 #include "mime/message.h"
 #include "store/store.h"
 
 namespace loft::store {
+
+const MessageInfo* MailboxSnapshot::find(uint32_t uid) const {
+  auto it = std::lower_bound(messages.begin(), messages.end(), uid,
+                             [](const MessageInfo& m, uint32_t u) { return m.uid < u; });
+  return it != messages.end() && it->uid == uid ? &*it : nullptr;
+}
+
+std::shared_ptr<const MailboxSnapshot> UserStore::snapshot(std::string_view mailbox) {
+  auto snap = std::make_shared<MailboxSnapshot>();
+  snap->status = status(mailbox);
+  snap->messages = list_messages(mailbox);
+  return snap;
+}
 
 std::string UserStore::parsed_message(std::string_view mailbox, uint32_t uid) {
   MessageFile file = open_message(mailbox, uid);

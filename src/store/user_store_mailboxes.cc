@@ -89,6 +89,7 @@ void MaildirUserStore::delete_mailbox(std::string_view name) {
       tx.commit();
     }
     new_dir_mtime_.erase(row.id);
+    snapshots_.erase(row.id);
     if (remove_tree(mailbox_path(row))) {
       try {
         Transaction tx(*db_, Transaction::kWrite);

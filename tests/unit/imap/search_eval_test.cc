@@ -8,14 +8,20 @@
 #include <map>
 
 #include "imap/args.h"
-#include "imap/search_casemap.h"
 #include "imap/search_content.h"
 #include "imap/search_date.h"
 #include "imap/search_response.h"
+#include "mime/casemap.h"
+#include "mime/search_text.h"
 #include "store/store.h"
 
 namespace loft::imap {
 namespace {
+
+using mime::CompressBlanks;
+using mime::SearchCasemap;
+using mime::SearchHeaderValue;
+using mime::WriteAddressesForSearch;
 
 TEST(SearchCasemapTest, TitlecaseAndDecomposition) {
   EXPECT_EQ(SearchCasemap("abcXYZ 09!"), "ABCXYZ 09!");
@@ -250,6 +256,36 @@ TEST_F(SearchEvalFixture, ContentIndexNarrowsCandidates) {
   stats = {};
   EXPECT_EQ(Run(Keys({"NOT", "BODY", "needle"}), &index), (std::vector<uint32_t>{1, 2, 4, 5, 6, 7, 8, 10}));
   EXPECT_EQ(stats.loaded, 3u);
+}
+
+class FakeExactIndex : public ContentIndex {
+ public:
+  ContentCandidates answer;
+  std::optional<ContentCandidates> Lookup(const SearchKey&) override { return answer; }
+};
+
+TEST_F(SearchEvalFixture, ExactIndexAnswersDecideWithoutReading) {
+  FakeExactIndex index;
+  index.answer.uids = RangeList::FromNumbers({3, 6, 9});
+  index.answer.exact = true;
+  EXPECT_EQ(Run(Keys({"BODY", "needle"}), &index), (std::vector<uint32_t>{3, 6, 9}));
+  EXPECT_EQ(stats.loaded, 0u);
+  EXPECT_EQ(Run(Keys({"NOT", "BODY", "needle", "SEEN"}), &index), (std::vector<uint32_t>{2, 4, 8, 10}));
+  EXPECT_EQ(stats.loaded, 0u);
+  // An exact answer is believed: a UID the index says matches does, without
+  // a look at the text (here deliberately wrong, to show nothing was read).
+  index.answer.uids = RangeList::FromNumbers({1});
+  EXPECT_EQ(Run(Keys({"BODY", "needle"}), &index), (std::vector<uint32_t>{1}));
+  EXPECT_EQ(stats.loaded, 0u);
+}
+
+TEST_F(SearchEvalFixture, UidsTheIndexDoesNotKnowAreRead) {
+  FakeExactIndex index;
+  index.answer.uids = RangeList::FromNumbers({3, 6});  // indexed through UID 7
+  index.answer.exact = true;
+  index.answer.unknown.add(8, 0xFFFFFFFFu);
+  EXPECT_EQ(Run(Keys({"BODY", "needle"}), &index), (std::vector<uint32_t>{3, 6, 9}));
+  EXPECT_EQ(stats.loaded, 3u);  // UIDs 8, 9, 10
 }
 
 TEST_F(SearchEvalFixture, VanishedMessagesNeverMatch) {

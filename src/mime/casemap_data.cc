@@ -1,10 +1,10 @@
 // Generated from Python 3 unicodedata (Unicode 14.0.0) by the script in
-// search_casemap.cc; do not edit. For every code point >= 0x80 (Hangul syllables
+// casemap.cc; do not edit. For every code point >= 0x80 (Hangul syllables
 // excepted, done algorithmically) whose mapping differs from itself: NFKD of its simple
 // titlecase, as UTF-8 bytes in kCasemapPool.
-#include "imap/search_casemap_data.h"
+#include "mime/casemap_data.h"
 
-namespace loft::imap::casemap_data {
+namespace loft::mime::casemap_data {
 
 const CasemapEntry kCasemapEntries[] = {
     {0xa0,0,1},{0xa8,1,3},{0xaa,4,1},{0xaf,5,3},{0xb2,8,1},{0xb3,9,1},{0xb4,10,3},{0xb5,13,2},{0xb8,15,3},
@@ -1871,4 +1871,4 @@ const unsigned char kCasemapPool[] = {
     143,233,188,150,233,188,187,240,170,152,128,
 };
 
-}  // namespace loft::imap::casemap_data
+}  // namespace loft::mime::casemap_data

@@ -11,11 +11,11 @@
 #include <string>
 #include <string_view>
 
-namespace loft::imap {
+namespace loft::mime {
 
 // Appends the normalised form of `text` to `out`. Invalid UTF-8 bytes become
 // U+FFFD, one per byte, like Dovecot.
 void AppendSearchCasemap(std::string_view text, std::string& out);
 std::string SearchCasemap(std::string_view text);
 
-}  // namespace loft::imap
+}  // namespace loft::mime

@@ -1,10 +1,10 @@
-// The generated table behind SearchCasemap() (search_casemap_data.cc).
+// The generated table behind SearchCasemap() (casemap_data.cc).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
-namespace loft::imap::casemap_data {
+namespace loft::mime::casemap_data {
 
 struct CasemapEntry {
   uint32_t code_point;
@@ -17,4 +17,4 @@ extern const CasemapEntry kCasemapEntries[];
 extern const size_t kCasemapEntryCount;
 extern const unsigned char kCasemapPool[];
 
-}  // namespace loft::imap::casemap_data
+}  // namespace loft::mime::casemap_data

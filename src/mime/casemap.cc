@@ -1,18 +1,18 @@
-#include "imap/search_casemap.h"
+#include "mime/casemap.h"
 
 #include <algorithm>
 #include <cstdint>
 
-#include "imap/search_casemap_data.h"
+#include "mime/casemap_data.h"
 
-// The table in search_casemap_data.cc is generated with Python:
+// The table in casemap_data.cc is generated with Python:
 //
 //   for cp in range(0x80, 0x110000):            # surrogates and Hangul skipped
 //       t = chr(cp).title(); t = t if len(t) == 1 else chr(cp)   # simple titlecase
 //       d = unicodedata.normalize('NFKD', t)
 //       if d != chr(cp): emit(cp, d.encode('utf-8'))
 
-namespace loft::imap {
+namespace loft::mime {
 namespace {
 
 using casemap_data::CasemapEntry;
@@ -115,4 +115,4 @@ std::string SearchCasemap(std::string_view text) {
   return out;
 }
 
-}  // namespace loft::imap
+}  // namespace loft::mime

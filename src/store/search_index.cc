@@ -1,0 +1,197 @@
+// SearchIndex: keeping search.sqlite up to date, in the background after
+// commits and in the foreground before a SEARCH.
+#include "store/search_index.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "store/search_index_db.h"
+
+namespace loft::store::internal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A box is rebuilt when its rows (expunged messages included) outnumber
+// the mailbox's messages by this factor plus kStaleSlack.
+constexpr uint64_t kStaleFactor = 2;
+constexpr uint64_t kStaleSlack = 1000;
+// Merging segments after this many new rows in one catch-up.
+constexpr size_t kOptimizeAfter = 2000;
+
+}  // namespace
+
+// A reader on one box as it was when opened: indexed_through never goes
+// down for a box id (a rebuild makes a new box), so its answers stay exact.
+class IndexReader : public MailboxSearchIndex {
+ public:
+  IndexReader(std::shared_ptr<SearchIndex> index, int64_t box, uint32_t through)
+      : index_(std::move(index)), box_(box), through_(through) {}
+
+  uint32_t indexed_through() const override { return through_; }
+
+  std::optional<std::vector<uint32_t>> find(SearchField field, std::string_view folded_needle) override {
+    if (!IndexableNeedle(field, folded_needle)) return std::nullopt;
+    std::lock_guard lock(index_->read_mu_);
+    try {
+      if (!index_->reader_) index_->reader_ = std::make_unique<SearchIndexDb>(index_->file_);
+      return index_->reader_->find(box_, field, folded_needle);
+    } catch (const SearchIndexError&) {
+      index_->reader_.reset();  // reopened next time; this key is scanned
+      return std::nullopt;
+    }
+  }
+
+ private:
+  std::shared_ptr<SearchIndex> index_;
+  int64_t box_;
+  uint32_t through_;
+};
+
+SearchIndex::SearchIndex(std::filesystem::path file, SearchIndexFeed& feed, Options options)
+    : file_(std::move(file)), feed_(feed), options_(options) {}
+
+SearchIndex::~SearchIndex() { stop(); }
+
+void SearchIndex::stop() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SearchIndex::kick(const std::string& canonical_name) {
+  if (!options_.background) return;
+  {
+    std::lock_guard lock(queue_mu_);
+    if (stopping_) return;
+    if (queued_.insert(canonical_name).second) queue_.push_back(canonical_name);
+    // Started on first use: a process that never stores mail (or a
+    // short-lived tool that stores one message) costs no thread.
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+  }
+  queue_cv_.notify_one();
+}
+
+void SearchIndex::run() {
+  for (;;) {
+    std::string name;
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      name = std::move(queue_.front());
+      queue_.pop_front();
+      queued_.erase(name);
+    }
+    try {
+      std::lock_guard lock(work_mu_);
+      // In slices, so that a SEARCH (and stop()) never waits long for the lock.
+      std::optional<Box> box = catch_up(name, Clock::now() + std::chrono::milliseconds(500), true);
+      if (!box) {
+        collect_garbage();  // the mailbox went: drop what belonged to it
+      } else if (!gc_done_) {
+        collect_garbage();
+      }
+    } catch (const std::exception&) {
+      // Derived data: a failure here only means SEARCH scans more.
+    }
+  }
+}
+
+SearchIndexDb& SearchIndex::db() {
+  if (!db_) db_ = std::make_unique<SearchIndexDb>(file_);
+  return *db_;
+}
+
+void SearchIndex::collect_garbage() {
+  gc_done_ = true;
+  std::vector<SearchMailboxKey> live = feed_.mailbox_keys();
+  std::sort(live.begin(), live.end());
+  for (const SearchBoxRow& b : db().boxes()) {
+    if (!std::binary_search(live.begin(), live.end(), b.key)) db().drop_box(b.id);
+  }
+}
+
+std::optional<SearchIndex::Box> SearchIndex::catch_up(const std::string& canonical_name, Clock::time_point deadline,
+                                                      bool maintain) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      std::optional<SearchMailboxKey> key = feed_.mailbox_key(canonical_name);
+      if (!key) return std::nullopt;
+      std::optional<SearchBoxRow> row = db().box(*key);
+      if (!row) row = db().create_box(*key);
+      if (maintain && row->rows > kStaleSlack &&
+          row->rows > kStaleFactor * feed_.message_count(*key) + kStaleSlack) {
+        // Mostly expunged messages: start this mailbox again.
+        db().drop_box(row->id);
+        row = db().create_box(*key);
+      }
+      Box box{row->id, row->indexed_through};
+      while (true) {
+        std::optional<MessagesToIndex> batch =
+            feed_.messages_after(*key, box.indexed_through, options_.batch_messages, options_.batch_bytes);
+        if (!batch) return std::nullopt;
+        if (batch->last_uid == 0) break;
+        std::vector<std::pair<uint32_t, SearchDoc>> docs;
+        docs.reserve(batch->messages.size());
+        for (MessageToIndex& m : batch->messages) {
+          std::optional<mime::Message> tree = mime::Message::Deserialize(m.tree);
+          if (!tree) tree = mime::Message::Deserialize(mime::ParseMessage(m.data).Serialize());
+          if (!tree) continue;  // cannot happen: a fresh parse always deserialises
+          docs.emplace_back(m.uid, MakeSearchDoc(*tree, m.data));
+          m.data = std::string();
+        }
+        if (!db().add(box.id, box.indexed_through, batch->last_uid, docs)) {
+          // Another process indexed (or rebuilt) meanwhile: start from its state.
+          std::optional<SearchBoxRow> now = db().box_by_id(box.id);
+          if (!now) break;
+          box.indexed_through = now->indexed_through;
+          continue;
+        }
+        unmerged_[box.id] += docs.size();
+        box.indexed_through = batch->last_uid;
+        if (Clock::now() >= deadline) {
+          if (maintain) kick(canonical_name);  // the rest in the next slice
+          return box;
+        }
+      }
+      box.complete = true;
+      size_t& unmerged = unmerged_[box.id];
+      if (maintain && unmerged >= kOptimizeAfter) {
+        db().optimize(box.id);
+        unmerged = 0;
+      }
+      return box;
+    } catch (const SearchIndexError& e) {
+      if (!e.corrupt() || attempt > 0) throw;
+      // A damaged file is thrown away; everything is indexed again.
+      db_.reset();
+      SearchIndexDb::Remove(file_);
+    }
+  }
+}
+
+std::unique_ptr<MailboxSearchIndex> SearchIndex::open(const std::string& canonical_name) {
+  std::optional<Box> box;
+  try {
+    std::lock_guard lock(work_mu_);
+    box = catch_up(canonical_name, Clock::now() + options_.search_budget, false);
+  } catch (const std::exception&) {
+    return nullptr;  // scan
+  }
+  if (!box) return nullptr;
+  if (!box->complete) kick(canonical_name);  // what the budget left over
+  return std::make_unique<IndexReader>(shared_from_this(), box->id, box->indexed_through);
+}
+
+std::optional<uint32_t> SearchIndex::catch_up_all(const std::string& canonical_name) {
+  std::lock_guard lock(work_mu_);
+  std::optional<Box> box = catch_up(canonical_name, Clock::time_point::max(), true);
+  if (!box) return std::nullopt;
+  return box->indexed_through;
+}
+
+}  // namespace loft::store::internal

@@ -1,0 +1,160 @@
+// The search index: derived data that answers IMAP SEARCH's content keys
+// (BODY, TEXT, FROM, TO, CC, BCC, SUBJECT; HEADER as a candidate filter)
+// without reading every message.
+//
+// On disk: <data>/mail/<user>/search.sqlite (WAL, synchronous=NORMAL: never
+// an fsync on the delivery path, and never index.sqlite's lock). One FTS5
+// table per indexed mailbox ("box", keyed by the index's mailbox id and
+// UIDVALIDITY, so a deleted and recreated mailbox never finds the old rows),
+// rowid = UID, trigram tokenizer, case_sensitive=1, contentless, detail=full.
+// The text is mime::SearchText's, already mapped by mime::SearchCasemap(), so
+// an FTS5 phrase of a normalised needle of 3+ characters matches exactly the
+// rows whose text has it as a substring: the scan's answer.
+//
+// Each box records indexed_through: every message with a UID up to it is
+// indexed. UIDs only grow, so catching up means indexing the messages above
+// it. Expunged messages keep their rows (SEARCH only asks about the view's
+// messages); a box whose rows are mostly stale is dropped and rebuilt.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "mime/message.h"
+#include "store/store.h"
+
+struct sqlite3;
+
+namespace loft::store::internal {
+
+// The text of one message, one string per searchable field. Parts and
+// repeated fields are joined with kSearchSeparator.
+struct SearchDoc {
+  std::string body;     // every searched part's body
+  std::string headers;  // every part's header text (TEXT's header half)
+  std::string from, to, cc, bcc, subject;
+};
+
+// U+00A0: SearchCasemap() maps it to a space, so it never occurs in folded
+// text or in a folded needle, and no match can span two joined pieces.
+inline constexpr std::string_view kSearchSeparator = "\xC2\xA0";
+
+SearchDoc MakeSearchDoc(const mime::Message& tree, std::string_view data);
+
+// Whether the index can answer this folded needle exactly for `field`:
+// 3+ characters, none that FTS5's trigram tokenizer alters (U+FFFD..U+FFFF),
+// no NUL or separator; for TEXT no CR or LF (they could span the end of a
+// part's header and the start of its body, which are kept apart here).
+bool IndexableNeedle(SearchField field, std::string_view folded_needle);
+
+// What the index needs from the store (MaildirUserStore implements it).
+struct SearchMailboxKey {
+  int64_t mailbox_id = 0;
+  uint32_t uidvalidity = 0;
+  bool operator==(const SearchMailboxKey&) const = default;
+  auto operator<=>(const SearchMailboxKey&) const = default;
+};
+
+struct MessageToIndex {
+  uint32_t uid = 0;
+  std::string data;  // the whole message
+  std::string tree;  // mime::Message::Serialize() form, the same the scan uses
+};
+
+struct MessagesToIndex {
+  std::vector<MessageToIndex> messages;  // UID order; gone files left out
+  uint32_t last_uid = 0;                 // the highest UID looked at (0: none)
+};
+
+class SearchIndexFeed {
+ public:
+  virtual ~SearchIndexFeed() = default;
+  virtual std::optional<SearchMailboxKey> mailbox_key(const std::string& canonical_name) = 0;
+  virtual std::vector<SearchMailboxKey> mailbox_keys() = 0;
+  // Messages with a UID above `after`, bounded in count and bytes; nullopt
+  // when the mailbox is gone (or has another UIDVALIDITY).
+  virtual std::optional<MessagesToIndex> messages_after(const SearchMailboxKey& key, uint32_t after,
+                                                        size_t max_messages, uint64_t max_bytes) = 0;
+  virtual uint64_t message_count(const SearchMailboxKey& key) = 0;
+};
+
+class SearchIndexDb;
+
+// One user's search index: the file, the work of keeping it up to date and
+// a background thread that does it after commits.
+class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
+ public:
+  struct Options {
+    std::chrono::milliseconds search_budget{1500};  // catch-up inside SEARCH
+    size_t batch_messages = 256;
+    uint64_t batch_bytes = 16ull << 20;
+    bool background = true;
+  };
+  SearchIndex(std::filesystem::path file, SearchIndexFeed& feed, Options options);
+  ~SearchIndex();  // stops the background thread; call stop() before the feed goes
+  SearchIndex(const SearchIndex&) = delete;
+  SearchIndex& operator=(const SearchIndex&) = delete;
+
+  // After a commit to the mailbox: index it soon, off the caller's thread.
+  void kick(const std::string& canonical_name);
+  void stop();
+
+  // Brings the mailbox's index up to date (within the search budget) and
+  // returns a reader on it; nullptr when the index is unusable.
+  std::unique_ptr<MailboxSearchIndex> open(const std::string& canonical_name);
+
+  // Indexes everything pending for the mailbox, without a time limit (tests,
+  // tools). Returns indexed_through, or nullopt when the mailbox is gone.
+  std::optional<uint32_t> catch_up_all(const std::string& canonical_name);
+
+  // For tests and measurements.
+  std::filesystem::path file() const { return file_; }
+
+ private:
+  struct Box {
+    int64_t id = 0;
+    uint32_t indexed_through = 0;
+    bool complete = false;  // nothing left to index
+  };
+  friend class IndexReader;
+
+  // All expect work_mu_ held.
+  SearchIndexDb& db();
+  std::optional<Box> catch_up(const std::string& canonical_name, std::chrono::steady_clock::time_point deadline,
+                              bool maintain);
+  void collect_garbage();
+  void run();
+
+  const std::filesystem::path file_;
+  SearchIndexFeed& feed_;
+  const Options options_;
+
+  std::mutex work_mu_;  // the writer connection and all indexing
+  std::unique_ptr<SearchIndexDb> db_;
+
+  std::mutex read_mu_;  // the reader connection
+  std::unique_ptr<SearchIndexDb> reader_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::string> queue_;
+  std::set<std::string> queued_;
+  bool stopping_ = false;
+  bool gc_done_ = false;                  // under work_mu_
+  std::map<int64_t, size_t> unmerged_;    // rows added since the last optimize, by box; under work_mu_
+  std::thread thread_;
+};
+
+}  // namespace loft::store::internal

@@ -1,0 +1,12 @@
+// Default UserStore::search_index(): no index, so SEARCH scans. For wrappers
+// and test doubles; the Maildir backend overrides it.
+#include "store/store.h"
+
+namespace loft::store {
+
+std::unique_ptr<MailboxSearchIndex> UserStore::search_index(std::string_view mailbox) {
+  (void)mailbox;
+  return nullptr;
+}
+
+}  // namespace loft::store

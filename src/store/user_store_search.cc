@@ -1,0 +1,116 @@
+// MaildirUserStore and its search index (search_index.h): what the indexer
+// reads, and SEARCH's way in.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "store/mailbox_names.h"
+#include "store/maildir_files.h"
+#include "store/message_tree.h"
+#include "store/user_store.h"
+
+namespace loft::store::internal {
+
+namespace fs = std::filesystem;
+
+// The indexer's view of the store. Takes mu_ only for index reads; files
+// are read without it.
+class MaildirSearchFeed : public SearchIndexFeed {
+ public:
+  explicit MaildirSearchFeed(MaildirUserStore& store) : s_(store) {}
+
+  std::optional<SearchMailboxKey> mailbox_key(const std::string& canonical_name) override {
+    std::lock_guard lock(s_.mu_);
+    std::optional<MailboxRow> row = s_.db_->mailbox_by_name(canonical_name);
+    if (!row) return std::nullopt;
+    return SearchMailboxKey{row->id, row->uidvalidity};
+  }
+
+  std::vector<SearchMailboxKey> mailbox_keys() override {
+    std::lock_guard lock(s_.mu_);
+    std::vector<SearchMailboxKey> out;
+    for (const MailboxRow& row : s_.db_->mailboxes()) out.push_back({row.id, row.uidvalidity});
+    return out;
+  }
+
+  uint64_t message_count(const SearchMailboxKey& key) override {
+    std::lock_guard lock(s_.mu_);
+    Transaction tx(*s_.db_, Transaction::kRead);
+    std::optional<MailboxRow> row = s_.db_->mailbox_by_id(key.mailbox_id);
+    uint64_t n = row ? s_.db_->status(*row).messages : 0;
+    tx.commit();
+    return n;
+  }
+
+  std::optional<MessagesToIndex> messages_after(const SearchMailboxKey& key, uint32_t after, size_t max_messages,
+                                                uint64_t max_bytes) override {
+    std::vector<TreeRow> rows;
+    fs::path dir;
+    {
+      std::lock_guard lock(s_.mu_);
+      Transaction tx(*s_.db_, Transaction::kRead);
+      std::optional<MailboxRow> row = s_.db_->mailbox_by_id(key.mailbox_id);
+      if (!row || row->uidvalidity != key.uidvalidity) return std::nullopt;
+      dir = s_.mailbox_path(*row);
+      rows = s_.db_->trees_after(row->id, after, max_messages);
+      tx.commit();
+    }
+    MessagesToIndex out;
+    uint64_t bytes = 0;
+    for (TreeRow& r : rows) {
+      if (!out.messages.empty() && bytes + r.size > max_bytes) break;
+      out.last_uid = r.uid;
+      std::optional<std::string> data = read_file(cur_path(dir, r.file));
+      if (!data) continue;  // expunged meanwhile
+      bytes += data->size();
+      MessageToIndex m;
+      m.uid = r.uid;
+      // The tree SEARCH's scan would use (parsed_messages): the cached one
+      // when usable, else the file's.
+      if (r.tree && tree_is_usable(*r.tree, r.size))
+        m.tree = std::move(*r.tree);
+      else
+        m.tree = tree_of(*data);
+      m.data = std::move(*data);
+      out.messages.push_back(std::move(m));
+    }
+    return out;
+  }
+
+ private:
+  static std::optional<std::string> read_file(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+      if (errno == ENOENT) return std::nullopt;
+      throw_io("open " + path.string(), errno);
+    }
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      throw_io("fstat " + path.string(), err);
+    }
+    MessageFile file(fd, static_cast<uint64_t>(st.st_size));
+    return file.read(0, static_cast<size_t>(st.st_size));
+  }
+
+  MaildirUserStore& s_;
+};
+
+void MaildirUserStore::start_search_index() {
+  search_feed_ = std::make_shared<MaildirSearchFeed>(*this);
+  search_ = std::make_shared<SearchIndex>(user_dir_ / "search.sqlite", *search_feed_, SearchIndex::Options{});
+}
+
+MaildirUserStore::~MaildirUserStore() {
+  // The background thread reads through this object: it stops first.
+  if (search_) search_->stop();
+}
+
+std::unique_ptr<MailboxSearchIndex> MaildirUserStore::search_index(std::string_view mailbox) {
+  return search_->open(canonical_mailbox_name(mailbox));
+}
+
+}  // namespace loft::store::internal

@@ -1,0 +1,255 @@
+// The search index (search_index.h): what it answers after appends, COPY,
+// expunge, mailbox delete/rename/recreate, a lost or damaged file, and
+// messages stored while no indexer ran.
+#include "store/search_index.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+
+#include "mime/casemap.h"
+#include "store/search_index_db.h"
+#include "store/user_store.h"
+#include "store_test_util.h"
+
+namespace loft::store::testing {
+namespace {
+
+using internal::SearchIndex;
+
+std::string Msg(std::string_view from, std::string_view subject, std::string_view body) {
+  return "From: " + std::string(from) + "\r\nTo: bob@example.org\r\nSubject: " + std::string(subject) +
+         "\r\nMessage-ID: <x@y>\r\n\r\n" + std::string(body) + "\r\n";
+}
+
+class SearchIndexTest : public StoreTest {
+ protected:
+  uint32_t Add(std::string_view mailbox, const std::string& text) { return user_->append(mailbox, message_of(text)); }
+
+  // The index's answer, or {999999} when it declines.
+  std::vector<uint32_t> Find(std::string_view mailbox, SearchField field, std::string_view needle) {
+    std::unique_ptr<MailboxSearchIndex> idx = user_->search_index(mailbox);
+    if (!idx) return {999999};
+    std::optional<std::vector<uint32_t>> r = idx->find(field, mime::SearchCasemap(needle));
+    if (!r) return {999999};
+    return *r;
+  }
+  fs::path index_file() const { return user_dir() / "search.sqlite"; }
+};
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+TEST_F(SearchIndexTest, AnswersEveryFieldCaseInsensitively) {
+  uint32_t a = Add("INBOX", Msg("Alice Ärger <alice@example.com>", "Quarterly budget", "The r\xc3\xa9sum\xc3\xa9 is attached"));
+  uint32_t b = Add("INBOX", Msg("carol@example.net", "Lunch", "nothing to see"));
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "RESUME"), ElementsAre());  // é is E + accent: no match
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "R\xc3\x89SUM\xc3\x89"), ElementsAre(a));
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "see"), ElementsAre(b));
+  EXPECT_THAT(Find("INBOX", SearchField::kFrom, "\xc3\xa4rger"), ElementsAre(a));
+  EXPECT_THAT(Find("INBOX", SearchField::kFrom, "<alice@"), ElementsAre(a));
+  EXPECT_THAT(Find("INBOX", SearchField::kTo, "bob@EXAMPLE"), ElementsAre(a, b));
+  EXPECT_THAT(Find("INBOX", SearchField::kSubject, "budget"), ElementsAre(a));
+  EXPECT_THAT(Find("INBOX", SearchField::kCc, "bob"), IsEmpty());
+  EXPECT_THAT(Find("INBOX", SearchField::kText, "subject: lunch"), ElementsAre(b));
+  EXPECT_THAT(Find("INBOX", SearchField::kText, "nothing"), ElementsAre(b));
+  EXPECT_THAT(Find("INBOX", SearchField::kPartHeaders, "nothing"), IsEmpty());
+  // Too short, or spanning a part's header and body: not the index's to answer.
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "th"), ElementsAre(999999u));
+  EXPECT_THAT(Find("INBOX", SearchField::kText, "\r\n\r\nnothing"), ElementsAre(999999u));
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "\r\nnothing"), IsEmpty());  // bodies start after the blank line
+}
+
+TEST_F(SearchIndexTest, BodiesAndFieldsAreNotJoinedIntoMatches) {
+  std::string multi =
+      "From: a@b\r\nTo: x@y, z@w\r\nTo: second@field\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\n"
+      "--BB\r\nContent-Type: text/plain\r\n\r\nendofone\r\n--BB\r\nContent-Type: text/plain\r\n\r\nstartoftwo\r\n--BB--\r\n";
+  uint32_t uid = Add("INBOX", multi);
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "endofone"), ElementsAre(uid));
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "startoftwo"), ElementsAre(uid));
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "onestart"), IsEmpty());
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "one startoftwo"), IsEmpty());
+  EXPECT_THAT(Find("INBOX", SearchField::kTo, "<z@w>"), ElementsAre(uid));
+  EXPECT_THAT(Find("INBOX", SearchField::kTo, "w>"), ElementsAre(999999u));
+  EXPECT_THAT(Find("INBOX", SearchField::kTo, "w><second"), IsEmpty());
+  EXPECT_THAT(Find("INBOX", SearchField::kTo, "<second@field>"), ElementsAre(uid));
+}
+
+TEST_F(SearchIndexTest, ExpungedCopiedAndMovedMessages) {
+  uint32_t a = Add("INBOX", Msg("a@b", "one", "apple pie"));
+  uint32_t b = Add("INBOX", Msg("a@b", "two", "apple tart"));
+  const uint32_t uids[] = {a};
+  std::vector<uint32_t> copied = user_->copy("INBOX", uids, "Archive");
+  EXPECT_THAT(Find("Archive", SearchField::kBody, "apple"), ElementsAre(copied[0]));
+  user_->expunge("INBOX", uids);
+  // Stale rows may stay (SEARCH asks only about the view), but never for a
+  // live message that does not match, and every live match is there.
+  std::vector<uint32_t> found = Find("INBOX", SearchField::kBody, "apple");
+  EXPECT_TRUE(std::find(found.begin(), found.end(), b) != found.end());
+  const uint32_t move_uids[] = {b};
+  std::vector<uint32_t> moved = user_->move("INBOX", move_uids, "Drafts");
+  EXPECT_THAT(Find("Drafts", SearchField::kBody, "tart"), ElementsAre(moved[0]));
+  EXPECT_THAT(Find("Archive", SearchField::kBody, "tart"), IsEmpty());
+}
+
+TEST_F(SearchIndexTest, RecreatedAndRenamedMailboxesNeverSeeOldRows) {
+  user_->create_mailbox("Work");
+  uint32_t old_uid = Add("Work", Msg("a@b", "old", "secret plans"));
+  ASSERT_THAT(Find("Work", SearchField::kBody, "secret"), ElementsAre(old_uid));
+  user_->delete_mailbox("Work");
+  user_->create_mailbox("Work");
+  uint32_t new_uid = Add("Work", Msg("a@b", "new", "public notes"));
+  EXPECT_EQ(new_uid, old_uid);  // same name, same UID, new UIDVALIDITY
+  EXPECT_THAT(Find("Work", SearchField::kBody, "secret"), IsEmpty());
+  EXPECT_THAT(Find("Work", SearchField::kBody, "public"), ElementsAre(new_uid));
+
+  user_->rename_mailbox("Work", "Play");
+  EXPECT_THAT(Find("Play", SearchField::kBody, "public"), ElementsAre(new_uid));
+
+  uint32_t inbox_uid = Add("INBOX", Msg("a@b", "in", "inbox words"));
+  user_->rename_mailbox("INBOX", "Old");
+  EXPECT_THAT(Find("Old", SearchField::kBody, "inbox words"), ElementsAre(1u));
+  std::vector<uint32_t> stale = Find("INBOX", SearchField::kBody, "inbox words");
+  // INBOX keeps its UIDVALIDITY; the moved message's old row is stale but
+  // its UID is never used again in INBOX.
+  uint32_t next = Add("INBOX", Msg("a@b", "fresh", "fresh words"));
+  EXPECT_GT(next, inbox_uid);
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "fresh words"), ElementsAre(next));
+  for (uint32_t u : stale) EXPECT_LE(u, inbox_uid);
+}
+
+TEST_F(SearchIndexTest, RebuiltAfterTheFileIsDeletedOrDamaged) {
+  uint32_t a = Add("INBOX", Msg("a@b", "x", "kiwi fruit"));
+  ASSERT_THAT(Find("INBOX", SearchField::kBody, "kiwi"), ElementsAre(a));
+  reopen();
+  internal::SearchIndexDb::Remove(index_file());
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "kiwi"), ElementsAre(a));
+  reopen();
+  {
+    std::ofstream f(index_file(), std::ios::binary | std::ios::trunc);
+    f << std::string(8192, 'x');  // not a database at all
+  }
+  internal::SearchIndexDb::Remove(index_file().string() + "-wal");
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "kiwi"), ElementsAre(a));
+  uint32_t b = Add("INBOX", Msg("a@b", "y", "kiwi juice"));
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "kiwi"), ElementsAre(a, b));
+}
+
+TEST_F(SearchIndexTest, IndexOfAnotherFormatIsRebuilt) {
+  uint32_t a = Add("INBOX", Msg("a@b", "x", "mango"));
+  ASSERT_THAT(Find("INBOX", SearchField::kBody, "mango"), ElementsAre(a));
+  user_.reset();
+  store_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(index_file().c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  store_ = open_maildir_store(options());
+  user_ = store_->user("alice");
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "mango"), ElementsAre(a));
+}
+
+// A feed over a fixed list of messages, and a SearchIndex without a
+// background thread: what a catch-up does by itself.
+class FakeFeed : public internal::SearchIndexFeed {
+ public:
+  std::optional<internal::SearchMailboxKey> mailbox_key(const std::string& name) override {
+    if (name != "box" || gone) return std::nullopt;
+    return key;
+  }
+  std::vector<internal::SearchMailboxKey> mailbox_keys() override {
+    if (gone) return {};
+    return {key};
+  }
+  std::optional<internal::MessagesToIndex> messages_after(const internal::SearchMailboxKey& k, uint32_t after,
+                                                          size_t max_messages, uint64_t) override {
+    if (gone || !(k == key)) return std::nullopt;
+    internal::MessagesToIndex out;
+    for (const auto& [uid, text] : messages) {
+      if (uid <= after) continue;
+      if (out.messages.size() == max_messages) break;
+      ++reads;
+      out.messages.push_back({uid, text, mime::ParseMessage(text).Serialize()});
+      out.last_uid = uid;
+    }
+    return out;
+  }
+  uint64_t message_count(const internal::SearchMailboxKey&) override { return messages.size(); }
+
+  internal::SearchMailboxKey key{7, 1234};
+  std::map<uint32_t, std::string> messages;
+  bool gone = false;
+  size_t reads = 0;
+};
+
+TEST(SearchIndexCatchUpTest, IndexesWhatWasStoredWhileNoIndexerRan) {
+  TempDir dir;
+  FakeFeed feed;
+  for (uint32_t uid = 1; uid <= 600; ++uid)
+    feed.messages[uid] = Msg("a@b", "s", uid % 3 == 0 ? "fizz word" : "plain word");
+  SearchIndex::Options opts;
+  opts.background = false;
+  opts.batch_messages = 50;
+  {
+    auto index = std::make_shared<SearchIndex>(dir.path() / "s.sqlite", feed, opts);
+    auto reader = index->open("box");
+    ASSERT_NE(reader, nullptr);
+    EXPECT_EQ(reader->indexed_through(), 600u);
+    EXPECT_EQ(reader->find(SearchField::kBody, "FIZZ")->size(), 200u);
+    EXPECT_EQ(feed.reads, 600u);
+  }
+  // More arrive while nothing runs; a new index object indexes only those.
+  feed.messages[601] = Msg("a@b", "s", "fizz late");
+  feed.messages[605] = Msg("a@b", "s", "late only");
+  auto index = std::make_shared<SearchIndex>(dir.path() / "s.sqlite", feed, opts);
+  auto reader = index->open("box");
+  EXPECT_EQ(reader->indexed_through(), 605u);
+  EXPECT_EQ(feed.reads, 602u);
+  EXPECT_EQ(reader->find(SearchField::kBody, "FIZZ")->size(), 201u);
+  EXPECT_THAT(*reader->find(SearchField::kBody, "LATE"), ElementsAre(601u, 605u));
+
+  // UIDVALIDITY changed: a new box, nothing old answers.
+  feed.key.uidvalidity = 99;
+  feed.messages = {{1, Msg("a@b", "s", "other")}};
+  auto fresh = index->open("box");
+  EXPECT_THAT(*fresh->find(SearchField::kBody, "FIZZ"), IsEmpty());
+  EXPECT_THAT(*fresh->find(SearchField::kBody, "OTHER"), ElementsAre(1u));
+  feed.gone = true;
+  EXPECT_EQ(index->open("box"), nullptr);
+}
+
+TEST(SearchIndexCatchUpTest, ABudgetLeavesTheRestUnknown) {
+  TempDir dir;
+  FakeFeed feed;
+  for (uint32_t uid = 1; uid <= 300; ++uid) feed.messages[uid] = Msg("a@b", "s", "word");
+  SearchIndex::Options opts;
+  opts.background = false;
+  opts.batch_messages = 10;
+  opts.search_budget = std::chrono::milliseconds(0);
+  auto index = std::make_shared<SearchIndex>(dir.path() / "s.sqlite", feed, opts);
+  auto reader = index->open("box");
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(reader->indexed_through(), 10u);  // one batch, then the budget is spent
+  EXPECT_EQ(reader->find(SearchField::kBody, "WORD")->size(), 10u);
+  EXPECT_EQ(index->catch_up_all("box"), 300u);
+}
+
+TEST_F(SearchIndexTest, StaleRowsAreDroppedWhenTheyDominate) {
+  std::vector<uint32_t> uids;
+  for (int i = 0; i < 1100; ++i) uids.push_back(Add("INBOX", Msg("a@b", "s", "gone " + std::to_string(i))));
+  auto* maildir = dynamic_cast<internal::MaildirUserStore*>(user_.get());
+  ASSERT_NE(maildir, nullptr);
+  ASSERT_EQ(maildir->search_index_internal().catch_up_all("INBOX"), uids.back());
+  user_->expunge("INBOX", uids);
+  uint32_t kept = Add("INBOX", Msg("a@b", "s", "gone but kept"));
+  maildir->search_index_internal().catch_up_all("INBOX");
+  // The rebuilt box holds only the live message.
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "gone"), ElementsAre(kept));
+}
+
+}  // namespace
+}  // namespace loft::store::testing
