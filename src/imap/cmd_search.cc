@@ -77,7 +77,9 @@ void ImapSession::cmd_search(const Command& cmd) {
       [mail, name, program, snapshot, env, need_info] {
         std::vector<SearchMessage>& messages = *snapshot;
         if (need_info) {
-          std::vector<store::MessageInfo> infos = mail->list_messages(name);
+          // The store's shared snapshot (usually cached: no index read).
+          std::shared_ptr<const store::MailboxSnapshot> snap = mail->snapshot(name);
+          const std::vector<store::MessageInfo>& infos = snap->messages;
           // Both are in UID order: merge. Messages gone from the store are dropped.
           size_t j = 0, kept = 0;
           for (SearchMessage& m : messages) {
