@@ -39,4 +39,13 @@ struct DeliverArgs {
 };
 int run_deliver(const DeliverArgs& args);
 
+struct ImportArgs {
+  Source source;
+  std::string user;
+  std::filesystem::path source_path;  // a Maildir, a directory of message files or an mbox file
+  std::string mailbox;                // empty: INBOX (created when missing)
+  size_t batch = 1000;                // messages per append_many() call
+};
+int run_import(const ImportArgs& args);
+
 }  // namespace loft::cli

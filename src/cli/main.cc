@@ -69,6 +69,19 @@ int main(int argc, char** argv) {
   deliver_cmd->add_option("--from,-f", deliver.from, "envelope sender");
   add_source_flags(deliver_cmd, deliver.source);
 
+  ImportArgs mail_import;
+  auto* mail_import_cmd =
+      app.add_subcommand("import", "import a Maildir, a directory of messages or an mbox into a mailbox");
+  mail_import_cmd->add_option("USER", mail_import.user, "user (must exist)")->required();
+  mail_import_cmd->add_option("SOURCE", mail_import.source_path, "Maildir, directory or mbox file")
+      ->required();
+  mail_import_cmd->add_option("--mailbox", mail_import.mailbox,
+                              "target mailbox (default INBOX, created if missing)");
+  mail_import_cmd->add_option("--batch", mail_import.batch, "messages per store transaction (default 1000)");
+  add_source_flags(mail_import_cmd, mail_import.source);
+  mail_import_cmd->add_option_function<std::string>(
+      "--data-dir", [&](const std::string& d) { mail_import.source.data_dir = d; }, "same as --data");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -83,5 +96,6 @@ int main(int argc, char** argv) {
   if (list_cmd->parsed()) return run_user_list(user_src);
   if (import_cmd->parsed()) return run_user_import(user_src, import_file);
   if (deliver_cmd->parsed()) return run_deliver(deliver);
+  if (mail_import_cmd->parsed()) return run_import(mail_import);
   return kExitUsage;
 }
