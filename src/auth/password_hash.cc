@@ -2,12 +2,17 @@
 // and Dovecot {SCHEME} forms for verification.
 #include <argon2.h>
 #include <crypt.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "auth/auth.h"
 #include "auth/crypto_util.h"
@@ -104,10 +109,141 @@ internal::StoredHash classify_bare(std::string_view s) {
   return {};
 }
 
+// argon2's work areas (19 MiB each for Loft's own hashes), reused. Without
+// a pool every check maps, faults in and unmaps its area, which made a login
+// cost twice Dovecot's CPU for the same hash; and at most one check per core
+// runs at once, since more only thrash the caches (the others wait here, on
+// their worker). Kept: one area per core while logins keep coming.
+class Argon2Areas {
+ public:
+  static Argon2Areas& get() {
+    static Argon2Areas* areas = new Argon2Areas();  // never destroyed: workers may outlive statics
+    return *areas;
+  }
+
+  uint8_t* take(size_t bytes) {
+    std::unique_lock lock(mu_);
+    ++wanted_;
+    cv_.wait(lock, [&] { return in_use_ < limit_; });
+    ++in_use_;
+    for (size_t i = 0; i < free_.size(); ++i) {
+      if (free_[i].size >= bytes) {
+        uint8_t* p = free_[i].data;
+        taken_.push_back(free_[i]);
+        free_.erase(free_.begin() + static_cast<long>(i));
+        return p;
+      }
+    }
+    lock.unlock();
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    lock.lock();
+    if (p == MAP_FAILED) {
+      --in_use_;
+      --wanted_;
+      cv_.notify_one();
+      return nullptr;
+    }
+    taken_.push_back({static_cast<uint8_t*>(p), bytes});
+    return static_cast<uint8_t*>(p);
+  }
+
+  void give_back(uint8_t* p) {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(taken_.begin(), taken_.end(), [&](const Area& a) { return a.data == p; });
+    if (it == taken_.end()) return;
+    Area area = *it;
+    taken_.erase(it);
+    --in_use_;
+    --wanted_;
+    // Areas bigger than Loft's own hashes need (imported hashes) are not
+    // kept, and none once no check is running or waiting: the pool serves
+    // bursts of logins, an idle server holds nothing.
+    if (wanted_ > 0 && free_.size() < limit_ && area.size <= (kMemoryKiB + 1024) * 1024ull) {
+      free_.push_back(area);
+    } else {
+      munmap(area.data, area.size);
+    }
+    if (wanted_ == 0) {
+      for (const Area& a : free_) munmap(a.data, a.size);
+      free_.clear();
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  struct Area {
+    uint8_t* data;
+    size_t size;
+  };
+  Argon2Areas() : limit_(std::max(2u, std::thread::hardware_concurrency())) {}
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const size_t limit_;
+  size_t in_use_ = 0;
+  size_t wanted_ = 0;  // checks running or waiting
+  std::vector<Area> free_;
+  std::vector<Area> taken_;
+};
+
+int take_area(uint8_t** memory, size_t bytes) {
+  *memory = Argon2Areas::get().take(bytes);
+  return *memory ? ARGON2_OK : ARGON2_MEMORY_ALLOCATION_ERROR;
+}
+
+void give_back_area(uint8_t* memory, size_t) { Argon2Areas::get().give_back(memory); }
+
+// Unpadded standard base64, as argon2 encodes salt and hash.
+std::optional<std::string> unpadded_base64(std::string_view s) {
+  std::string padded(s);
+  while (padded.size() % 4) padded += '=';
+  return base64_decode(padded);
+}
+
+// "$argon2X$[v=N$]m=M,t=T,p=P$salt$hash" (already checked by
+// argon2_params_sane) into a context that uses the pooled areas.
 bool verify_argon2(const std::string& encoded, std::string_view password) {
   auto type = argon2_kind(encoded);
-  if (!type) return false;
-  return argon2_verify(encoded.c_str(), password.data(), password.size(), *type) == ARGON2_OK;
+  if (!type || !argon2_params_sane(encoded)) return false;
+  std::string_view s = encoded;
+  s.remove_prefix(s.find('$', 1) + 1);
+  uint64_t v = ARGON2_VERSION_10, m = 0, t = 0, p = 0;
+  if (starts_with(s, "v=")) {
+    take_param(s, "v", v);
+    s.remove_prefix(1);
+  }
+  take_param(s, "m", m);
+  s.remove_prefix(1);
+  take_param(s, "t", t);
+  s.remove_prefix(1);
+  take_param(s, "p", p);
+  s.remove_prefix(1);
+  size_t dollar = s.find('$');
+  if (dollar == std::string_view::npos) return false;
+  std::optional<std::string> salt = unpadded_base64(s.substr(0, dollar));
+  std::optional<std::string> hash = unpadded_base64(s.substr(dollar + 1));
+  if (!salt || !hash || hash->empty() || salt->size() < ARGON2_MIN_SALT_LENGTH) return false;
+
+  std::string out(hash->size(), '\0');
+  std::string pwd(password);
+  argon2_context ctx{};
+  ctx.out = reinterpret_cast<uint8_t*>(out.data());
+  ctx.outlen = static_cast<uint32_t>(out.size());
+  ctx.pwd = reinterpret_cast<uint8_t*>(pwd.data());
+  ctx.pwdlen = static_cast<uint32_t>(pwd.size());
+  ctx.salt = reinterpret_cast<uint8_t*>(salt->data());
+  ctx.saltlen = static_cast<uint32_t>(salt->size());
+  ctx.t_cost = static_cast<uint32_t>(t);
+  ctx.m_cost = static_cast<uint32_t>(m);
+  ctx.lanes = static_cast<uint32_t>(p);
+  ctx.threads = static_cast<uint32_t>(p);
+  ctx.version = static_cast<uint32_t>(v);
+  ctx.allocate_cbk = take_area;
+  ctx.free_cbk = give_back_area;
+  ctx.flags = ARGON2_DEFAULT_FLAGS;
+  const bool ok = argon2_verify_ctx(&ctx, hash->data(), *type) == ARGON2_OK;
+  std::fill(pwd.begin(), pwd.end(), '\0');
+  return ok;
 }
 
 // Runs crypt(3) with `setting`; nullopt when libxcrypt rejects it.

@@ -1,8 +1,11 @@
 #include <crypt.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "auth/auth.h"
 
@@ -45,6 +48,27 @@ TEST(HashPassword, ProducesArgon2idWithTheAgreedParameters) {
   std::string hash = hash_password("correct horse");
   EXPECT_EQ(hash.rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0), 0u) << hash;
   EXPECT_NE(hash, hash_password("correct horse"));  // random salt
+}
+
+// Checks share a pool of argon2 work areas (at most one per core in use):
+// many threads at once, right and wrong passwords, areas reused throughout.
+TEST(HashPassword, ConcurrentChecksShareTheWorkAreasCorrectly) {
+  const std::string hash = hash_password("correct horse");
+  std::atomic<int> right{0}, wrong{0}, mistakes{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 3; ++i) {
+        const bool good = (t + i) % 2 == 0;
+        const bool ok = verify_password(hash, good ? "correct horse" : "battery staple");
+        if (ok != good) ++mistakes;
+        ++(good ? right : wrong);
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(mistakes.load(), 0);
+  EXPECT_EQ(right.load() + wrong.load(), 24);
 }
 
 TEST(HashPassword, RoundTripsAndRejectsWrongPasswords) {
