@@ -2,6 +2,9 @@
 // commits and in the foreground before a SEARCH.
 #include "store/search_index.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -76,11 +79,16 @@ void SearchIndex::kick(const std::string& canonical_name) {
 }
 
 void SearchIndex::run() {
+  // Nice 10 for this thread only (Linux priorities are per thread).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   for (;;) {
     std::string name;
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      // Let a burst of commits gather (stop() still wakes us at once).
+      queue_cv_.wait_for(lock, options_.settle, [&] { return stopping_; });
       if (stopping_) return;
       name = std::move(queue_.front());
       queue_.pop_front();

@@ -101,6 +101,10 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
     size_t batch_messages = 256;
     uint64_t batch_bytes = 16ull << 20;
     bool background = true;
+    // The background thread waits this long after a kick before indexing,
+    // so that a burst of deliveries is indexed in one batch, and runs at a
+    // lower CPU priority: delivery and commands come first.
+    std::chrono::milliseconds settle{1000};
   };
   SearchIndex(std::filesystem::path file, SearchIndexFeed& feed, Options options);
   ~SearchIndex();  // stops the background thread; call stop() before the feed goes
