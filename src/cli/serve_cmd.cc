@@ -72,11 +72,13 @@ net::Limits limits(const Config& c) {
 
 // glibc raises its mmap threshold after a large block is freed (up to
 // 32 MiB), after which such blocks come from the freeing thread's arena and
-// stay there. A password check allocates argon2id's 19 MiB on a worker, so
-// each of the workers kept ~19 MiB for good: 150 MiB for 8 workers, paid by
-// the first logins. A fixed threshold keeps big transient buffers (argon2,
-// FETCH and SEARCH batches) mmap'ed and returned to the system when freed.
-void keep_big_blocks_unpooled() { mallopt(M_MMAP_THRESHOLD, 256 * 1024); }
+// stay there: every worker that once built a 4 MiB FETCH batch or a 32 MiB
+// SEARCH batch would keep it for good. A fixed threshold keeps such big
+// transient buffers mmap'ed and returned when freed. 1 MiB, not lower:
+// output buffers of streamed RETR/FETCH (a few hundred KiB) come and go all
+// the time, and mapping them costs a page fault and a zeroed page per 4 KiB.
+// (argon2's 19 MiB work areas have their own pool, auth/password_hash.cc.)
+void keep_big_blocks_unpooled() { mallopt(M_MMAP_THRESHOLD, 1024 * 1024); }
 
 void set_log_level(const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); }
 
