@@ -48,4 +48,11 @@ struct ImportArgs {
 };
 int run_import(const ImportArgs& args);
 
+struct IndexArgs {
+  Source source;
+  std::string user;
+  std::string mailbox;  // empty: every mailbox
+};
+int run_index(const IndexArgs& args);
+
 }  // namespace loft::cli

@@ -79,6 +79,12 @@ int main(int argc, char** argv) {
                               "target mailbox (default INBOX, created if missing)");
   mail_import_cmd->add_option("--batch", mail_import.batch, "messages per store transaction (default 1000)");
   add_source_flags(mail_import_cmd, mail_import.source);
+
+  IndexArgs index_args;
+  auto* index_cmd = app.add_subcommand("index", "bring a user's search index up to date now");
+  index_cmd->add_option("USER", index_args.user, "user")->required();
+  index_cmd->add_option("--mailbox", index_args.mailbox, "only this mailbox (default: every mailbox)");
+  add_source_flags(index_cmd, index_args.source);
   mail_import_cmd->add_option_function<std::string>(
       "--data-dir", [&](const std::string& d) { mail_import.source.data_dir = d; }, "same as --data");
 
@@ -97,5 +103,6 @@ int main(int argc, char** argv) {
   if (import_cmd->parsed()) return run_user_import(user_src, import_file);
   if (deliver_cmd->parsed()) return run_deliver(deliver);
   if (mail_import_cmd->parsed()) return run_import(mail_import);
+  if (index_cmd->parsed()) return run_index(index_args);
   return kExitUsage;
 }

@@ -116,3 +116,28 @@ def test_search_index_through_the_server(loft, shared_dir, tmp_path):
         assert uid_search(c, 'FROM late@example') == [N + 1]
         c.logout()
         assert os.path.exists(index_file)
+
+
+def test_loft_index_builds_the_index_before_the_server_runs(loft, shared_dir, tmp_path):
+    """`loft import` then `loft index`: the index covers every message before
+    any SEARCH, and the server's SEARCH answers agree with the known counts."""
+    loft.add_user('bob', PW)
+    gen = str(tmp_path / 'gen')
+    generate(shared_dir, gen, 200)
+    r = loft.cli('import', 'bob', gen)
+    assert r.returncode == 0, r.stderr.decode()
+    assert not os.path.exists(os.path.join(loft.data, 'mail', 'bob', 'search.sqlite'))
+    r = loft.cli('index', 'bob')
+    out = r.stdout.decode()
+    assert r.returncode == 0, out + r.stderr.decode()
+    assert 'INBOX: indexed through UID 200' in out
+    assert os.path.getsize(os.path.join(loft.data, 'mail', 'bob', 'search.sqlite')) > 0
+    assert loft.cli('index', 'nobody-here').returncode == 67
+    assert loft.cli('index', 'bob', '--mailbox', 'Nope').returncode == 64
+
+    loft.start('imap')
+    c = connect(loft, 'bob')
+    c.ok('SELECT INBOX')
+    got, want = counts(c, 'BODY', range(1, 201))
+    assert got == want
+    c.logout()
