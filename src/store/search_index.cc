@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "store/search_index_words.h"
+
 #include "store/search_index_db.h"
 
 namespace loft::store::internal {
@@ -19,8 +21,8 @@ using Clock = std::chrono::steady_clock;
 // the mailbox's messages by this factor plus kStaleSlack.
 constexpr uint64_t kStaleFactor = 2;
 constexpr uint64_t kStaleSlack = 1000;
-// Merging segments after this many new rows in one catch-up.
-constexpr size_t kOptimizeAfter = 2000;
+// Merging a box's per-batch postings after this many messages.
+constexpr uint64_t kMergeAfter = 2000;
 
 }  // namespace
 
@@ -28,26 +30,71 @@ constexpr size_t kOptimizeAfter = 2000;
 // down for a box id (a rebuild makes a new box), so its answers stay exact.
 class IndexReader : public MailboxSearchIndex {
  public:
-  IndexReader(std::shared_ptr<SearchIndex> index, int64_t box, uint32_t through)
-      : index_(std::move(index)), box_(box), through_(through) {}
+  IndexReader(std::shared_ptr<SearchIndex> index, int64_t box, SearchMailboxKey key, uint32_t through)
+      : index_(std::move(index)), box_(box), key_(key), through_(through) {}
 
   uint32_t indexed_through() const override { return through_; }
 
   std::optional<std::vector<uint32_t>> find(SearchField field, std::string_view folded_needle) override {
     if (!IndexableNeedle(field, folded_needle)) return std::nullopt;
-    std::lock_guard lock(index_->read_mu_);
-    try {
-      if (!index_->reader_) index_->reader_ = std::make_unique<SearchIndexDb>(index_->file_);
-      return index_->reader_->find(box_, field, folded_needle);
-    } catch (const SearchIndexError&) {
-      index_->reader_.reset();  // reopened next time; this key is scanned
-      return std::nullopt;
+    const std::vector<std::string_view> split = SplitAtSeparators(folded_needle);
+    std::vector<WordPiece> pieces;
+    if (split.size() == 1) {
+      pieces.push_back({split[0], WordMatch::kSubstring});
+    } else {
+      // "ab, cd ef": a word ending in AB, the word CD, a word starting with EF.
+      for (size_t i = 0; i < split.size(); ++i) {
+        if (split[i].empty()) continue;
+        pieces.push_back({split[i], i == 0                  ? WordMatch::kSuffix
+                                    : i + 1 == split.size() ? WordMatch::kPrefix
+                                                            : WordMatch::kExact});
+      }
+      if (pieces.empty()) return std::nullopt;  // separators only: everything is a candidate
+      // The rarest constraint first: exact words, then the ends.
+      std::stable_sort(pieces.begin(), pieces.end(), [](const WordPiece& a, const WordPiece& b) {
+        return (a.mode == WordMatch::kExact) > (b.mode == WordMatch::kExact);
+      });
     }
+    std::optional<std::vector<uint32_t>> found;
+    {
+      std::lock_guard lock(index_->read_mu_);
+      try {
+        if (!index_->reader_) index_->reader_ = std::make_unique<SearchIndexDb>(index_->file_);
+        found = index_->reader_->find(box_, through_, field, pieces);
+      } catch (const SearchIndexError&) {
+        index_->reader_.reset();  // reopened next time; this key is scanned
+        return std::nullopt;
+      }
+    }
+    if (!found || split.size() == 1) return found;
+    return check(field, folded_needle, *found);
   }
 
  private:
+  // Reads the candidates and keeps those that match, as the scan would.
+  std::optional<std::vector<uint32_t>> check(SearchField field, std::string_view needle,
+                                             const std::vector<uint32_t>& candidates) {
+    if (candidates.size() > index_->options_.max_checked) return std::nullopt;
+    std::vector<uint32_t> out;
+    try {
+      for (uint32_t uid : candidates) {
+        if (index_->stopped()) return std::nullopt;
+        std::optional<MessageToIndex> m = index_->feed_.message(key_, uid);
+        if (!m) continue;  // expunged: not in any view
+        std::optional<mime::Message> tree = mime::Message::Deserialize(m->tree);
+        if (!tree) tree = mime::Message::Deserialize(mime::ParseMessage(m->data).Serialize());
+        if (!tree) return std::nullopt;
+        if (FieldContains(field, *tree, m->data, needle)) out.push_back(uid);
+      }
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    return out;
+  }
+
   std::shared_ptr<SearchIndex> index_;
   int64_t box_;
+  SearchMailboxKey key_;
   uint32_t through_;
 };
 
@@ -55,6 +102,11 @@ SearchIndex::SearchIndex(std::filesystem::path file, SearchIndexFeed& feed, Opti
     : file_(std::move(file)), feed_(feed), options_(options) {}
 
 SearchIndex::~SearchIndex() { stop(); }
+
+bool SearchIndex::stopped() {
+  std::lock_guard lock(queue_mu_);
+  return stopping_;
+}
 
 void SearchIndex::stop() {
   {
@@ -137,7 +189,8 @@ std::optional<SearchIndex::Box> SearchIndex::catch_up(const std::string& canonic
         db().drop_box(row->id);
         row = db().create_box(*key);
       }
-      Box box{row->id, row->indexed_through};
+      Box box{row->id, *key, row->indexed_through};
+      uint64_t fresh = row->fresh;
       while (true) {
         std::optional<MessagesToIndex> batch =
             feed_.messages_after(*key, box.indexed_through, options_.batch_messages, options_.batch_bytes);
@@ -157,21 +210,22 @@ std::optional<SearchIndex::Box> SearchIndex::catch_up(const std::string& canonic
           std::optional<SearchBoxRow> now = db().box_by_id(box.id);
           if (!now) break;
           box.indexed_through = now->indexed_through;
+          fresh = now->fresh;
           continue;
         }
-        unmerged_[box.id] += docs.size();
         box.indexed_through = batch->last_uid;
+        fresh += docs.size();
+        if (maintain && fresh >= kMergeAfter) {
+          db().merge(box.id);
+          fresh = 0;
+        }
         if (Clock::now() >= deadline) {
           if (maintain) kick(canonical_name);  // the rest in the next slice
           return box;
         }
       }
       box.complete = true;
-      size_t& unmerged = unmerged_[box.id];
-      if (maintain && unmerged >= kOptimizeAfter) {
-        db().optimize(box.id);
-        unmerged = 0;
-      }
+      if (maintain && fresh >= kMergeAfter) db().merge(box.id);
       return box;
     } catch (const SearchIndexError& e) {
       if (!e.corrupt() || attempt > 0) throw;
@@ -192,7 +246,7 @@ std::unique_ptr<MailboxSearchIndex> SearchIndex::open(const std::string& canonic
   }
   if (!box) return nullptr;
   if (!box->complete) kick(canonical_name);  // what the budget left over
-  return std::make_unique<IndexReader>(shared_from_this(), box->id, box->indexed_through);
+  return std::make_unique<IndexReader>(shared_from_this(), box->id, box->key, box->indexed_through);
 }
 
 std::optional<uint32_t> SearchIndex::catch_up_all(const std::string& canonical_name) {

@@ -3,13 +3,17 @@
 // without reading every message.
 //
 // On disk: <data>/mail/<user>/search.sqlite (WAL, synchronous=NORMAL: never
-// an fsync on the delivery path, and never index.sqlite's lock). One FTS5
-// table per indexed mailbox ("box", keyed by the index's mailbox id and
-// UIDVALIDITY, so a deleted and recreated mailbox never finds the old rows),
-// rowid = UID, trigram tokenizer, case_sensitive=1, contentless, detail=full.
-// The text is mime::SearchText's, already mapped by mime::SearchCasemap(), so
-// an FTS5 phrase of a normalised needle of 3+ characters matches exactly the
-// rows whose text has it as a substring: the scan's answer.
+// an fsync on the delivery path, and never index.sqlite's lock). A word
+// index per indexed mailbox ("box", keyed by the index's mailbox id and
+// UIDVALIDITY, so a deleted and recreated mailbox never finds the old rows):
+// per field, the vocabulary of distinct words and, per word, the UIDs of the
+// messages having it (search_index_words.h says what a word is). The text
+// is mime::SearchText's, already mapped by mime::SearchCasemap(). A needle
+// without separators is found exactly by a substring search of the
+// vocabulary and the union of the matching words' UIDs. A needle with
+// separators gives candidates (its inner pieces are whole words, its first
+// piece ends a word, its last starts one), which are read and checked when
+// there are few; otherwise the needle is the scan's.
 //
 // Each box records indexed_through: every message with a UID up to it is
 // indexed. UIDs only grow, so catching up means indexing the messages above
@@ -53,11 +57,16 @@ inline constexpr std::string_view kSearchSeparator = "\xC2\xA0";
 
 SearchDoc MakeSearchDoc(const mime::Message& tree, std::string_view data);
 
-// Whether the index can answer this folded needle exactly for `field`:
-// 3+ characters, none that FTS5's trigram tokenizer alters (U+FFFD..U+FFFF),
-// no NUL or separator; for TEXT no CR or LF (they could span the end of a
-// part's header and the start of its body, which are kept apart here).
+// Whether the index may answer this folded needle for `field`: 3+
+// characters (shorter ones match too much to be worth it), no NUL or
+// U+00A0; for TEXT no CR or LF (they could span the end of a part's header
+// and the start of its body, which are kept apart here).
 bool IndexableNeedle(SearchField field, std::string_view folded_needle);
+
+// Whether the message's `field` contains the folded needle, computed as the
+// scan does (the check of a candidate).
+bool FieldContains(SearchField field, const mime::Message& tree, std::string_view data,
+                   std::string_view folded_needle);
 
 // What the index needs from the store (MaildirUserStore implements it).
 struct SearchMailboxKey {
@@ -88,6 +97,8 @@ class SearchIndexFeed {
   virtual std::optional<MessagesToIndex> messages_after(const SearchMailboxKey& key, uint32_t after,
                                                         size_t max_messages, uint64_t max_bytes) = 0;
   virtual uint64_t message_count(const SearchMailboxKey& key) = 0;
+  // One message (to check a candidate); nullopt when it is gone.
+  virtual std::optional<MessageToIndex> message(const SearchMailboxKey& key, uint32_t uid) = 0;
 };
 
 class SearchIndexDb;
@@ -105,6 +116,9 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
     // so that a burst of deliveries is indexed in one batch, and runs at a
     // lower CPU priority: delivery and commands come first.
     std::chrono::milliseconds settle{1000};
+    // A needle with separators is answered when the index narrows it to at
+    // most this many candidates, which are then read and checked.
+    size_t max_checked = 1000;
   };
   SearchIndex(std::filesystem::path file, SearchIndexFeed& feed, Options options);
   ~SearchIndex();  // stops the background thread; call stop() before the feed goes
@@ -114,6 +128,7 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
   // After a commit to the mailbox: index it soon, off the caller's thread.
   void kick(const std::string& canonical_name);
   void stop();
+  bool stopped();
 
   // Brings the mailbox's index up to date (within the search budget) and
   // returns a reader on it; nullptr when the index is unusable.
@@ -129,6 +144,7 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
  private:
   struct Box {
     int64_t id = 0;
+    SearchMailboxKey key;
     uint32_t indexed_through = 0;
     bool complete = false;  // nothing left to index
   };
@@ -156,8 +172,7 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
   std::deque<std::string> queue_;
   std::set<std::string> queued_;
   bool stopping_ = false;
-  bool gc_done_ = false;                  // under work_mu_
-  std::map<int64_t, size_t> unmerged_;    // rows added since the last optimize, by box; under work_mu_
+  bool gc_done_ = false;  // under work_mu_
   std::thread thread_;
 };
 

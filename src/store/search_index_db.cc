@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
+#include <unordered_map>
 
 namespace loft::store::internal {
 namespace {
@@ -17,30 +19,87 @@ bool IsCorruption(int rc) {
   return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB || rc == SQLITE_FORMAT;
 }
 
-std::string Table(int64_t box) { return "fts_" + std::to_string(box); }
+std::string Vocab(int64_t box) { return "vocab_" + std::to_string(box); }
+std::string Fresh(int64_t box) { return "fresh_" + std::to_string(box); }
+std::string Postings(int64_t box) { return "postings_" + std::to_string(box); }
 
-// The FTS5 column filter for a field.
-const char* Columns(SearchField field) {
+// Stored field numbers; SearchDoc's members in this order.
+constexpr int kFieldCount = 7;
+enum StoredField { kBodyField, kHeadersField, kFromField, kToField, kCcField, kBccField, kSubjectField };
+
+const std::string& FieldText(const SearchDoc& d, int f) {
+  switch (f) {
+    case kBodyField:
+      return d.body;
+    case kHeadersField:
+      return d.headers;
+    case kFromField:
+      return d.from;
+    case kToField:
+      return d.to;
+    case kCcField:
+      return d.cc;
+    case kBccField:
+      return d.bcc;
+    default:
+      return d.subject;
+  }
+}
+
+std::vector<int> StoredFields(SearchField field) {
   switch (field) {
     case SearchField::kBody:
-      return "{body}";
+      return {kBodyField};
     case SearchField::kText:
-      return "{body headers}";
+      return {kBodyField, kHeadersField};
     case SearchField::kPartHeaders:
-      return "{headers}";
+      return {kHeadersField};
     case SearchField::kFrom:
-      return "{hfrom}";
+      return {kFromField};
     case SearchField::kTo:
-      return "{hto}";
+      return {kToField};
     case SearchField::kCc:
-      return "{hcc}";
+      return {kCcField};
     case SearchField::kBcc:
-      return "{hbcc}";
+      return {kBccField};
     case SearchField::kSubject:
-      return "{hsubject}";
+      return {kSubjectField};
   }
-  return "{body}";
+  return {kBodyField};
 }
+
+// A set of UIDs up to a bound: a bitmap when that is small enough, else a
+// sorted vector.
+class UidSet {
+ public:
+  explicit UidSet(uint32_t through) : through_(through) {
+    if (through <= (1u << 27)) bits_.assign(through / 64 + 1, 0);
+  }
+  void add(uint32_t uid) {
+    if (uid > through_) return;
+    if (!bits_.empty())
+      bits_[uid / 64] |= uint64_t{1} << (uid % 64);
+    else
+      list_.push_back(uid);
+  }
+  std::vector<uint32_t> take() {
+    std::vector<uint32_t> out;
+    if (!bits_.empty()) {
+      for (size_t w = 0; w < bits_.size(); ++w)
+        for (uint64_t b = bits_[w]; b; b &= b - 1)
+          out.push_back(static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(b))));
+      return out;
+    }
+    std::sort(list_.begin(), list_.end());
+    list_.erase(std::unique(list_.begin(), list_.end()), list_.end());
+    return std::move(list_);
+  }
+
+ private:
+  uint32_t through_;
+  std::vector<uint64_t> bits_;
+  std::vector<uint32_t> list_;
+};
 
 // A prepared statement finalised on scope exit.
 class Statement {
@@ -75,6 +134,15 @@ class Statement {
   }
   void reset() { sqlite3_reset(s_); }
   int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
+  Statement& bind_blob(int i, std::string_view v) {
+    check(sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_STATIC));
+    return *this;
+  }
+  std::string_view blob(int col) const {
+    const void* p = sqlite3_column_blob(s_, col);
+    const int n = sqlite3_column_bytes(s_, col);
+    return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string_view();
+  }
 
  private:
   void check(int rc) {
@@ -92,10 +160,11 @@ SearchBoxRow RowOf(const Statement& s) {
   r.key.uidvalidity = static_cast<uint32_t>(s.int64(2));
   r.indexed_through = static_cast<uint32_t>(s.int64(3));
   r.rows = static_cast<uint64_t>(s.int64(4));
+  r.fresh = static_cast<uint64_t>(s.int64(5));
   return r;
 }
 
-constexpr const char* kBoxColumns = "SELECT id, mailbox_id, uidvalidity, indexed_through, row_count FROM boxes ";
+constexpr const char* kBoxColumns = "SELECT id, mailbox_id, uidvalidity, indexed_through, row_count, fresh_count FROM boxes ";
 
 }  // namespace
 
@@ -153,6 +222,7 @@ void SearchIndexDb::open(const fs::path& file) {
          " id INTEGER PRIMARY KEY AUTOINCREMENT,"
          " mailbox_id INTEGER NOT NULL, uidvalidity INTEGER NOT NULL,"
          " indexed_through INTEGER NOT NULL DEFAULT 0, row_count INTEGER NOT NULL DEFAULT 0,"
+         " fresh_count INTEGER NOT NULL DEFAULT 0,"
          " UNIQUE (mailbox_id, uidvalidity))");
     exec("PRAGMA user_version=" + std::to_string(kFormat));
     exec("COMMIT");
@@ -201,11 +271,17 @@ SearchBoxRow SearchIndexDb::create_box(const SearchMailboxKey& key) {
       Statement ins(db_, "INSERT INTO boxes (mailbox_id, uidvalidity) VALUES (?, ?)");
       ins.bind(1, key.mailbox_id).bind(2, static_cast<int64_t>(key.uidvalidity)).run();
       const int64_t id = sqlite3_last_insert_rowid(db_);
-      // Contentless (the text is not stored: the mail is), detail=full for
-      // exact phrase (substring) matches, no per-row sizes (no ranking).
-      exec("CREATE VIRTUAL TABLE " + Table(id) +
-           " USING fts5(body, headers, hfrom, hto, hcc, hbcc, hsubject,"
-           " tokenize='trigram case_sensitive 1', content='', detail=full, columnsize=0)");
+      // Per field: the vocabulary in chunks (one row per batch: its new
+      // words, each followed by a newline; word id = position overall),
+      // postings of recent batches (fresh) and merged postings. A posting
+      // row holds first_uid and the deltas of the rest, varint-encoded.
+      exec("CREATE TABLE " + Vocab(id) +
+           " (field INTEGER NOT NULL, seq INTEGER NOT NULL, words BLOB NOT NULL,"
+           " PRIMARY KEY (field, seq)) WITHOUT ROWID");
+      for (const std::string& t : {Fresh(id), Postings(id)})
+        exec("CREATE TABLE " + t +
+             " (field INTEGER NOT NULL, word INTEGER NOT NULL, first_uid INTEGER NOT NULL, uids BLOB NOT NULL,"
+             " PRIMARY KEY (field, word, first_uid)) WITHOUT ROWID");
     }
     exec("COMMIT");
   } catch (...) {
@@ -222,16 +298,36 @@ void SearchIndexDb::drop_box(int64_t id) {
   try {
     Statement del(db_, "DELETE FROM boxes WHERE id=?");
     del.bind(1, id).run();
-    exec("DROP TABLE IF EXISTS " + Table(id));
+    for (const std::string& t : {Vocab(id), Fresh(id), Postings(id)}) exec("DROP TABLE IF EXISTS " + t);
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+  for (int f = 0; f < kFieldCount; ++f) vocab_.erase({id, f});
+}
+
+Vocabulary& SearchIndexDb::vocabulary(int64_t box, int field) {
+  if (vocab_.size() > 64 && !vocab_.count({box, field})) vocab_.clear();  // bounded: boxes come and go
+  Vocabulary& v = vocab_[{box, field}];
+  Statement s(db_, "SELECT seq, words FROM " + Vocab(box) + " WHERE field=? AND seq>=? ORDER BY seq");
+  s.bind(1, static_cast<int64_t>(field)).bind(2, v.chunks);
+  while (s.step()) {
+    if (s.int64(0) != v.chunks) throw SearchIndexError("search index: vocabulary chunk missing", true);
+    const std::string_view words = s.blob(1);
+    size_t start = 0;
+    for (size_t nl = words.find('\n'); nl != std::string_view::npos; nl = words.find('\n', start)) {
+      v.append(words.substr(start, nl - start));
+      start = nl + 1;
+    }
+    ++v.chunks;
+  }
+  return v;
 }
 
 bool SearchIndexDb::add(int64_t box, uint32_t expected, uint32_t through,
                         const std::vector<std::pair<uint32_t, SearchDoc>>& docs) {
+  std::vector<std::string> new_words(kFieldCount);
   exec("BEGIN IMMEDIATE");
   try {
     std::optional<SearchBoxRow> row = box_by_id(box);
@@ -239,48 +335,176 @@ bool SearchIndexDb::add(int64_t box, uint32_t expected, uint32_t through,
       exec("ROLLBACK");
       return false;
     }
-    {
-      Statement ins(db_, "INSERT INTO " + Table(box) +
-                             " (rowid, body, headers, hfrom, hto, hcc, hbcc, hsubject) VALUES (?,?,?,?,?,?,?,?)");
-      for (const auto& [uid, d] : docs) {
-        ins.bind(1, static_cast<int64_t>(uid))
-            .bind(2, d.body)
-            .bind(3, d.headers)
-            .bind(4, d.from)
-            .bind(5, d.to)
-            .bind(6, d.cc)
-            .bind(7, d.bcc)
-            .bind(8, d.subject);
-        ins.run();
+    std::vector<size_t> order(docs.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return docs[a].first < docs[b].first; });
+    Statement add_words(db_, "INSERT INTO " + Vocab(box) + " (field, seq, words) VALUES (?,?,?)");
+    Statement add_postings(db_, "INSERT INTO " + Fresh(box) + " (field, word, first_uid, uids) VALUES (?,?,?,?)");
+    for (int f = 0; f < kFieldCount; ++f) {
+      Vocabulary& vocab = vocabulary(box, f);
+      // Words new in this batch, kept apart until the commit went through.
+      std::unordered_map<std::string, uint32_t> added;
+      std::unordered_map<uint32_t, std::vector<uint32_t>> postings;
+      for (size_t i : order) {
+        const uint32_t uid = docs[i].first;
+        ForEachWord(FieldText(docs[i].second, f), [&](std::string_view w) {
+          uint32_t id;
+          if (!vocab.lookup(w, id)) {
+            auto [it, fresh] = added.try_emplace(std::string(w), vocab.size() + static_cast<uint32_t>(added.size()));
+            if (fresh) {
+              new_words[f] += w;
+              new_words[f] += '\n';
+            }
+            id = it->second;
+          }
+          std::vector<uint32_t>& uids = postings[id];
+          if (uids.empty() || uids.back() != uid) uids.push_back(uid);
+        });
+      }
+      if (!new_words[f].empty()) {
+        add_words.bind(1, static_cast<int64_t>(f)).bind(2, vocab.chunks).bind_blob(3, new_words[f]).run();
+      }
+      std::vector<uint32_t> ids;
+      ids.reserve(postings.size());
+      for (const auto& [id, uids] : postings) ids.push_back(id);
+      std::sort(ids.begin(), ids.end());
+      std::string blob;
+      for (uint32_t id : ids) {
+        const std::vector<uint32_t>& uids = postings[id];
+        blob.clear();
+        AppendPostings(blob, uids[0], std::vector<uint32_t>(uids.begin() + 1, uids.end()));
+        add_postings.bind(1, static_cast<int64_t>(f))
+            .bind(2, static_cast<int64_t>(id))
+            .bind(3, static_cast<int64_t>(uids[0]))
+            .bind_blob(4, blob)
+            .run();
       }
     }
-    Statement upd(db_, "UPDATE boxes SET indexed_through=?, row_count=row_count+? WHERE id=?");
-    upd.bind(1, static_cast<int64_t>(through)).bind(2, static_cast<int64_t>(docs.size())).bind(3, box).run();
+    Statement upd(db_,
+                  "UPDATE boxes SET indexed_through=?, row_count=row_count+?, fresh_count=fresh_count+? WHERE id=?");
+    upd.bind(1, static_cast<int64_t>(through))
+        .bind(2, static_cast<int64_t>(docs.size()))
+        .bind(3, static_cast<int64_t>(docs.size()))
+        .bind(4, box)
+        .run();
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    for (int f = 0; f < kFieldCount; ++f) vocab_.erase({box, f});
+    throw;
+  }
+  // Only now are the new words the file's.
+  for (int f = 0; f < kFieldCount; ++f) {
+    if (new_words[f].empty()) continue;
+    Vocabulary& vocab = vocab_[{box, f}];
+    std::string_view words = new_words[f];
+    size_t start = 0;
+    for (size_t nl = words.find('\n'); nl != std::string_view::npos; nl = words.find('\n', start)) {
+      vocab.append(words.substr(start, nl - start));
+      start = nl + 1;
+    }
+    ++vocab.chunks;
+  }
+  return true;
+}
+
+void SearchIndexDb::merge(int64_t box) {
+  exec("BEGIN IMMEDIATE");
+  try {
+    Statement read(db_, "SELECT field, word, first_uid, uids FROM " + Fresh(box) + " ORDER BY field, word, first_uid");
+    Statement write(db_, "INSERT INTO " + Postings(box) + " (field, word, first_uid, uids) VALUES (?,?,?,?)");
+    int64_t field = -1, word = -1;
+    uint32_t first = 0, last = 0;
+    std::string blob;
+    auto flush = [&] {
+      if (word < 0) return;
+      write.bind(1, field).bind(2, word).bind(3, static_cast<int64_t>(first)).bind_blob(4, blob).run();
+    };
+    while (read.step()) {
+      const int64_t f = read.int64(0), w = read.int64(1);
+      const auto uid = static_cast<uint32_t>(read.int64(2));
+      const std::string_view uids = read.blob(3);
+      if (f != field || w != word) {
+        flush();
+        field = f;
+        word = w;
+        first = uid;
+        blob.assign(uids);
+        last = ForEachPosting(uid, uids, [](uint32_t) {});
+      } else {
+        if (uid <= last) throw SearchIndexError("search index: postings out of order", true);
+        PutVarint(blob, uid - last);
+        blob += uids;
+        last = ForEachPosting(uid, uids, [](uint32_t) {});
+      }
+      if (last == 0) throw SearchIndexError("search index: bad postings", true);
+    }
+    flush();
+    exec("DELETE FROM " + Fresh(box));
+    Statement upd(db_, "UPDATE boxes SET fresh_count=0 WHERE id=?");
+    upd.bind(1, box).run();
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
-  return true;
 }
 
-void SearchIndexDb::optimize(int64_t box) {
-  exec("INSERT INTO " + Table(box) + " (" + Table(box) + ") VALUES ('optimize')");
-}
-
-std::vector<uint32_t> SearchIndexDb::find(int64_t box, SearchField field, std::string_view folded_needle) {
-  std::string query = Columns(field);
-  query += " : \"";
-  for (char c : folded_needle) {
-    if (c == '"') query += '"';  // FTS5 strings double their quotes
-    query += c;
+std::optional<std::vector<uint32_t>> SearchIndexDb::find(int64_t box, uint32_t through, SearchField field,
+                                                         const std::vector<WordPiece>& pieces) {
+  exec("BEGIN");  // one snapshot for the vocabulary and the postings
+  try {
+    std::optional<SearchBoxRow> row = box_by_id(box);
+    if (!row || row->indexed_through < through) {
+      exec("COMMIT");
+      return std::nullopt;
+    }
+    Statement fresh(db_, "SELECT first_uid, uids FROM " + Fresh(box) + " WHERE field=? AND word=?");
+    Statement merged(db_, "SELECT first_uid, uids FROM " + Postings(box) + " WHERE field=? AND word=?");
+    std::optional<std::vector<uint32_t>> result;
+    for (const WordPiece& piece : pieces) {
+      UidSet set(through);
+      for (int f : StoredFields(field)) {
+        std::vector<uint32_t> ids;
+        vocabulary(box, f).match(piece.text, piece.mode, ids);
+        for (uint32_t id : ids) {
+          for (Statement* s : {&merged, &fresh}) {
+            s->bind(1, static_cast<int64_t>(f)).bind(2, static_cast<int64_t>(id));
+            while (s->step()) {
+              if (ForEachPosting(static_cast<uint32_t>(s->int64(0)), s->blob(1), [&](uint32_t u) { set.add(u); }) ==
+                  0)
+                throw SearchIndexError("search index: bad postings", true);
+            }
+            s->reset();
+          }
+        }
+      }
+      std::vector<uint32_t> uids = set.take();
+      if (!result) {
+        result = std::move(uids);
+      } else {
+        std::vector<uint32_t> both;
+        std::set_intersection(result->begin(), result->end(), uids.begin(), uids.end(), std::back_inserter(both));
+        *result = std::move(both);
+      }
+      if (result->empty()) break;
+    }
+    exec("COMMIT");
+    if (!result) result.emplace();
+    return result;
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
   }
-  query += '"';
-  Statement s(db_, "SELECT rowid FROM " + Table(box) + " WHERE " + Table(box) + " MATCH ?");
-  s.bind(1, query);
-  std::vector<uint32_t> out;
-  while (s.step()) out.push_back(static_cast<uint32_t>(s.int64(0)));
-  std::sort(out.begin(), out.end());
+}
+
+SearchIndexDb::Sizes SearchIndexDb::sizes(int64_t box) {
+  Sizes out;
+  for (int f = 0; f < kFieldCount; ++f) out.words += vocabulary(box, f).size();
+  Statement p(db_, "SELECT count(*) FROM " + Postings(box));
+  if (p.step()) out.posting_rows = static_cast<uint64_t>(p.int64(0));
+  Statement q(db_, "SELECT count(*) FROM " + Fresh(box));
+  if (q.step()) out.fresh_rows = static_cast<uint64_t>(q.int64(0));
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "store/search_index.h"
+#include "store/search_index_words.h"
 
 struct sqlite3;
 
@@ -32,13 +34,20 @@ struct SearchBoxRow {
   SearchMailboxKey key;
   uint32_t indexed_through = 0;
   uint64_t rows = 0;
+  uint64_t fresh = 0;  // messages whose postings are not merged yet
+};
+
+// One constraint of a query: the messages having a word that matches.
+struct WordPiece {
+  std::string_view text;
+  WordMatch mode = WordMatch::kSubstring;
 };
 
 class SearchIndexDb {
  public:
   // Bumped whenever the indexed text or the table layout changes: an index
   // of another format is thrown away and rebuilt.
-  static constexpr int kFormat = 1;
+  static constexpr int kFormat = 2;  // 1: FTS5 trigram tables
 
   // Opens (creating) the file; one that is not a usable index of this format
   // is removed and made anew. Throws SearchIndexError when even that fails.
@@ -62,18 +71,31 @@ class SearchIndexDb {
   // whether it did.
   bool add(int64_t box, uint32_t expected, uint32_t through,
            const std::vector<std::pair<uint32_t, SearchDoc>>& docs);
-  // Merges the box's segments (smaller, faster to search).
-  void optimize(int64_t box);
+  // Moves the postings added since the last merge (one row per word and
+  // batch) into one row per word: fewer rows, smaller and faster to read.
+  void merge(int64_t box);
 
-  // UIDs whose field contains the needle; the needle must be IndexableNeedle().
-  std::vector<uint32_t> find(int64_t box, SearchField field, std::string_view folded_needle);
+  // The UIDs up to `through` that satisfy every piece in one of the
+  // fields (a union over fields, an intersection over pieces); nullopt when
+  // the box is gone or behind `through` (rebuilt by another process).
+  std::optional<std::vector<uint32_t>> find(int64_t box, uint32_t through, SearchField field,
+                                            const std::vector<WordPiece>& pieces);
+
+  // For measurements: rows in the box's tables.
+  struct Sizes {
+    uint64_t words = 0, posting_rows = 0, fresh_rows = 0;
+  };
+  Sizes sizes(int64_t box);
 
  private:
+  Vocabulary& vocabulary(int64_t box, int field);
   void open(const std::filesystem::path& file);
   void exec(const std::string& sql);
   [[noreturn]] void fail(const std::string& what, int rc);
 
   sqlite3* db_ = nullptr;
+  // Per (box, field), the vocabulary as far as it was read from the file.
+  std::map<std::pair<int64_t, int>, Vocabulary> vocab_;
 };
 
 }  // namespace loft::store::internal

@@ -63,12 +63,44 @@ bool IndexableNeedle(SearchField field, std::string_view folded_needle) {
   while (i < folded_needle.size()) {
     const uint32_t cp = NextCodePoint(folded_needle, i);
     ++chars;
-    // FTS5's UTF-8 reader turns U+FFFE/U+FFFF into U+FFFD, so those three
-    // are not told apart by the index.
-    if (cp == 0 || cp == 0xA0 || (cp >= 0xFFFD && cp <= 0xFFFF)) return false;
+    if (cp == 0 || cp == 0xA0) return false;
     if ((cp == '\r' || cp == '\n') && field == SearchField::kText) return false;
   }
   return chars >= 3;
+}
+
+bool FieldContains(SearchField field, const mime::Message& tree, std::string_view data,
+                   std::string_view folded_needle) {
+  mime::SearchText text(tree, data);
+  auto any = [&](const std::vector<std::string>& pieces) {
+    for (const std::string& p : pieces)
+      if (p.find(folded_needle) != std::string::npos) return true;
+    return false;
+  };
+  auto header = [&](std::string_view name) {
+    for (const std::string& value : text.HeaderValues(name, true))
+      if (mime::SearchCasemap(value).find(folded_needle) != std::string::npos) return true;
+    return false;
+  };
+  switch (field) {
+    case SearchField::kBody:
+      return any(text.FoldedBodies());
+    case SearchField::kText:
+      return any(text.FoldedTexts());
+    case SearchField::kPartHeaders:
+      return any(text.FoldedPartHeaders());
+    case SearchField::kFrom:
+      return header("FROM");
+    case SearchField::kTo:
+      return header("TO");
+    case SearchField::kCc:
+      return header("CC");
+    case SearchField::kBcc:
+      return header("BCC");
+    case SearchField::kSubject:
+      return header("SUBJECT");
+  }
+  return false;
 }
 
 }  // namespace loft::store::internal

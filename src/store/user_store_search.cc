@@ -79,6 +79,32 @@ class MaildirSearchFeed : public SearchIndexFeed {
     return out;
   }
 
+  std::optional<MessageToIndex> message(const SearchMailboxKey& key, uint32_t uid) override {
+    std::optional<TreeRow> row;
+    fs::path dir;
+    {
+      std::lock_guard lock(s_.mu_);
+      Transaction tx(*s_.db_, Transaction::kRead);
+      std::optional<MailboxRow> box = s_.db_->mailbox_by_id(key.mailbox_id);
+      if (!box || box->uidvalidity != key.uidvalidity) return std::nullopt;
+      dir = s_.mailbox_path(*box);
+      row = s_.db_->message_tree(box->id, uid);
+      tx.commit();
+    }
+    if (!row) return std::nullopt;
+    std::optional<std::string> data = read_file(cur_path(dir, row->file));
+    if (!data) return std::nullopt;
+    MessageToIndex m;
+    m.uid = uid;
+    // The same tree as the indexer and the scan use.
+    if (row->tree && tree_is_usable(*row->tree, row->size))
+      m.tree = std::move(*row->tree);
+    else
+      m.tree = tree_of(*data);
+    m.data = std::move(*data);
+    return m;
+  }
+
  private:
   static std::optional<std::string> read_file(const fs::path& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

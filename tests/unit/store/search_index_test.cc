@@ -179,6 +179,11 @@ class FakeFeed : public internal::SearchIndexFeed {
     return out;
   }
   uint64_t message_count(const internal::SearchMailboxKey&) override { return messages.size(); }
+  std::optional<internal::MessageToIndex> message(const internal::SearchMailboxKey& k, uint32_t uid) override {
+    auto it = messages.find(uid);
+    if (gone || !(k == key) || it == messages.end()) return std::nullopt;
+    return internal::MessageToIndex{uid, it->second, mime::ParseMessage(it->second).Serialize()};
+  }
 
   internal::SearchMailboxKey key{7, 1234};
   std::map<uint32_t, std::string> messages;
@@ -220,6 +225,37 @@ TEST(SearchIndexCatchUpTest, IndexesWhatWasStoredWhileNoIndexerRan) {
   EXPECT_THAT(*fresh->find(SearchField::kBody, "OTHER"), ElementsAre(1u));
   feed.gone = true;
   EXPECT_EQ(index->open("box"), nullptr);
+}
+
+TEST(SearchIndexCatchUpTest, MergedAndFreshPostingsAnswerTogether) {
+  TempDir dir;
+  FakeFeed feed;
+  for (uint32_t uid = 1; uid <= 2500; ++uid)
+    feed.messages[uid] = Msg("a@b", "s", std::string(uid % 3 == 0 ? "fizz" : "plain") + " word" +
+                                             (uid % 250 == 0 ? " rare-" + std::to_string(uid) : ""));
+  SearchIndex::Options opts;
+  opts.background = false;
+  opts.batch_messages = 100;
+  auto index = std::make_shared<SearchIndex>(dir.path() / "s.sqlite", feed, opts);
+  ASSERT_EQ(index->catch_up_all("box"), 2500u);
+  {
+    // The first 2000 messages' postings were merged, the rest are per batch.
+    internal::SearchIndexDb db(dir.path() / "s.sqlite");
+    internal::SearchIndexDb::Sizes sizes = db.sizes(1);
+    EXPECT_GT(sizes.posting_rows, 0u);
+    EXPECT_GT(sizes.fresh_rows, 0u);
+  }
+  auto reader = index->open("box");
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(reader->find(SearchField::kBody, "FIZZ")->size(), 833u);
+  EXPECT_EQ(reader->find(SearchField::kBody, "IZZ WOR")->size(), 833u);  // candidates read and checked
+  EXPECT_THAT(*reader->find(SearchField::kBody, "RARE-25"), ElementsAre(250u, 2500u));
+  EXPECT_THAT(*reader->find(SearchField::kBody, "RARE-2500"), ElementsAre(2500u));
+  EXPECT_THAT(*reader->find(SearchField::kBody, "WORD RARE-2"), ElementsAre(250u, 2000u, 2250u, 2500u));
+  EXPECT_THAT(*reader->find(SearchField::kBody, "ZZ WORD RARE-2"), ElementsAre(2250u));
+  EXPECT_THAT(*reader->find(SearchField::kBody, "ZZ  WORD"), IsEmpty());
+  // More candidates than are worth reading: the scan's.
+  EXPECT_EQ(reader->find(SearchField::kBody, "N WORD"), std::nullopt);
 }
 
 TEST(SearchIndexCatchUpTest, ABudgetLeavesTheRestUnknown) {
