@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "store/store.h"
+
 namespace loft::cli {
 
 // A bad or missing value: what() is one line naming the file, key and reason.
@@ -53,6 +55,16 @@ struct Config {
   std::filesystem::path users_db() const { return data_dir / "users.db"; }
   std::filesystem::path mail_root() const { return data_dir / "mail"; }
   std::filesystem::path notify_socket() const { return data_dir / "run" / "notify.sock"; }
+  // The store's options: mail root, size limit (plus `headroom` for the
+  // trace headers a delivery adds), fsync, the notify socket.
+  store::MaildirOptions store_options(uint64_t headroom = 0) const {
+    store::MaildirOptions o;
+    o.root = mail_root();
+    o.max_message_size = max_message_size + headroom;
+    o.fsync = fsync;
+    o.notify_socket = notify_socket();
+    return o;
+  }
 };
 
 // The default, overlaid with the file when one is given. Relative paths in

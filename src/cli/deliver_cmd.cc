@@ -87,12 +87,7 @@ int run_deliver(const DeliverArgs& args) {
     auto record = users->find(args.user);
     if (!record) return fail(kExitNoUser, "no such user '" + args.user + "'");
 
-    store::MaildirOptions opts;
-    opts.root = config.mail_root();
-    opts.max_message_size = config.max_message_size + 4096;  // room for a Return-Path
-    opts.fsync = config.fsync;
-    opts.notify_socket = config.notify_socket();
-    auto store = store::open_maildir_store(opts);
+    auto store = store::open_maildir_store(config.store_options(4096));  // room for a Return-Path
     auto mail = store->user(record->name);
 
     std::string mailbox = args.mailbox.empty() ? "INBOX" : args.mailbox;

@@ -405,12 +405,7 @@ int run_import(const ImportArgs& args) {
     auto record = users->find(args.user);
     if (!record) return fail(kExitNoUser, "no such user '" + args.user + "'");
 
-    store::MaildirOptions opts;
-    opts.root = config.mail_root();
-    opts.max_message_size = config.max_message_size;
-    opts.fsync = config.fsync;
-    opts.notify_socket = config.notify_socket();
-    auto store = store::open_maildir_store(opts);
+    auto store = store::open_maildir_store(config.store_options());
     auto mail = store->user(record->name);
     if (!mail->mailbox_exists(mailbox)) mail->create_mailbox(mailbox);
 

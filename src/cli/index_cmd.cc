@@ -56,12 +56,7 @@ int run_index(const IndexArgs& args) {
     auto users = auth::UserDb::open(config.users_db());
     auto record = users->find(args.user);
     if (!record) return fail(kExitNoUser, "no such user '" + args.user + "'");
-    store::MaildirOptions opts;
-    opts.root = config.mail_root();
-    opts.max_message_size = config.max_message_size;
-    opts.fsync = config.fsync;
-    opts.notify_socket = config.notify_socket();
-    auto store = store::open_maildir_store(opts);
+    auto store = store::open_maildir_store(config.store_options());
     auto mail = store->user(record->name);
     std::vector<std::string> mailboxes;
     if (!args.mailbox.empty()) {

@@ -165,13 +165,8 @@ int run_serve(const ServeArgs& args) {
 
     server.set_tls(tls);
     users = auth::UserDb::open(config.users_db());
-    store::MaildirOptions store_opts;
-    store_opts.root = config.mail_root();
     // LMTP adds its trace headers on top of the DATA limit.
-    store_opts.max_message_size = config.max_message_size + 64 * 1024;
-    store_opts.fsync = config.fsync;
-    store_opts.notify_socket = config.notify_socket();
-    store = store::open_maildir_store(store_opts);
+    store = store::open_maildir_store(config.store_options(64 * 1024));
     pop3_ctx.emplace(pop3::Context{*store, *users, throttle, locks, pop3_options(config)});
     lmtp_ctx.emplace(lmtp::Context{*store, *users, lmtp_options(config)});
     imap_ctx.emplace(imap::Context{*store, *users, throttle, imap_options(config)});
