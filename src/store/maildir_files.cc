@@ -414,4 +414,19 @@ bool is_older_than(const struct timespec& mtime, std::chrono::seconds age) {
   return static_cast<int64_t>(std::time(nullptr)) - static_cast<int64_t>(mtime.tv_sec) > age.count();
 }
 
+MessageFile open_message_file(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) throw StoreError(ErrorCode::kNotFound, "message file is gone");
+    throw_io("open " + path.string(), errno);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw_io("fstat " + path.string(), err);
+  }
+  return MessageFile(fd, static_cast<uint64_t>(st.st_size));
+}
+
 }  // namespace loft::store::internal

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "store/store.h"
+
 namespace loft::store::internal {
 
 namespace fs = std::filesystem;
@@ -140,6 +142,11 @@ struct FileEntry {
 };
 // Regular files in dir, skipping names that start with '.'. A missing dir gives {}.
 std::vector<FileEntry> list_files(const fs::path& dir);
+
+// A stored message file opened read-only with its size. Throws StoreError
+// kNotFound when the file is gone (expunged meanwhile), kTemporary on I/O
+// errors.
+MessageFile open_message_file(const fs::path& path);
 bool is_older_than(const struct timespec& mtime, std::chrono::seconds age);
 
 }  // namespace loft::store::internal

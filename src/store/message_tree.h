@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,5 +25,8 @@ std::string tree_of_file(const std::filesystem::path& path);
 // deserialise (mime::Message::Deserialize checks every reference) and cover
 // exactly the message's bytes.
 bool tree_is_usable(std::string_view tree, uint64_t message_size);
+
+// `cached` when it is usable for these stored bytes, else their tree.
+std::string cached_tree_or_parse(std::optional<std::string> cached, std::string_view stored);
 
 }  // namespace loft::store::internal

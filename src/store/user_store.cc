@@ -193,20 +193,8 @@ MessageFile MaildirUserStore::open_message(std::string_view mailbox, uint32_t ui
   MailboxRow row = require_mailbox(name);
   auto msg = db_->message(row.id, uid);
   if (!msg) throw StoreError(ErrorCode::kNotFound, "no such message");
-  fs::path path = cur_path(mailbox_path(row), msg->file);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    // Expunged by another process since the lookup.
-    if (errno == ENOENT) throw StoreError(ErrorCode::kNotFound, "message file is gone");
-    throw_io("open " + path.string(), errno);
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    throw_io("fstat " + path.string(), err);
-  }
-  return MessageFile(fd, static_cast<uint64_t>(st.st_size));
+  // kNotFound when expunged by another process since the lookup.
+  return open_message_file(cur_path(mailbox_path(row), msg->file));
 }
 
 MailboxChanges MaildirUserStore::changes_since(std::string_view mailbox, uint64_t modseq) {

@@ -1,11 +1,5 @@
 // MaildirUserStore and its search index (search_index.h): what the indexer
 // reads, and SEARCH's way in.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "store/mailbox_names.h"
 #include "store/maildir_files.h"
 #include "store/message_tree.h"
@@ -67,12 +61,8 @@ class MaildirSearchFeed : public SearchIndexFeed {
       bytes += data->size();
       MessageToIndex m;
       m.uid = r.uid;
-      // The tree SEARCH's scan would use (parsed_messages): the cached one
-      // when usable, else the file's.
-      if (r.tree && tree_is_usable(*r.tree, r.size))
-        m.tree = std::move(*r.tree);
-      else
-        m.tree = tree_of(*data);
+      // The tree SEARCH's scan would use (parsed_messages).
+      m.tree = cached_tree_or_parse(std::move(r.tree), *data);
       m.data = std::move(*data);
       out.messages.push_back(std::move(m));
     }
@@ -97,29 +87,21 @@ class MaildirSearchFeed : public SearchIndexFeed {
     MessageToIndex m;
     m.uid = uid;
     // The same tree as the indexer and the scan use.
-    if (row->tree && tree_is_usable(*row->tree, row->size))
-      m.tree = std::move(*row->tree);
-    else
-      m.tree = tree_of(*data);
+    m.tree = cached_tree_or_parse(std::move(row->tree), *data);
     m.data = std::move(*data);
     return m;
   }
 
  private:
+  // The whole file, or nullopt when it is gone (expunged meanwhile).
   static std::optional<std::string> read_file(const fs::path& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-      if (errno == ENOENT) return std::nullopt;
-      throw_io("open " + path.string(), errno);
+    try {
+      MessageFile file = open_message_file(path);
+      return file.read(0, static_cast<size_t>(file.size()));
+    } catch (const StoreError& e) {
+      if (e.code() == ErrorCode::kNotFound) return std::nullopt;
+      throw;
     }
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int err = errno;
-      ::close(fd);
-      throw_io("fstat " + path.string(), err);
-    }
-    MessageFile file(fd, static_cast<uint64_t>(st.st_size));
-    return file.read(0, static_cast<size_t>(st.st_size));
   }
 
   MaildirUserStore& s_;
