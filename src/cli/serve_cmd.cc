@@ -80,6 +80,9 @@ net::Limits limits(const Config& c) {
 // (argon2's 19 MiB work areas have their own pool, auth/password_hash.cc.)
 void keep_big_blocks_unpooled() { mallopt(M_MMAP_THRESHOLD, 1024 * 1024); }
 
+// Users' stores kept open after use (store::MaildirOptions::keep_open).
+constexpr size_t kKeepUserStoresOpen = 256;
+
 void set_log_level(const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); }
 
 std::shared_ptr<net::TlsContext> load_tls(const Config& c) {
@@ -166,7 +169,15 @@ int run_serve(const ServeArgs& args) {
     server.set_tls(tls);
     users = auth::UserDb::open(config.users_db());
     // LMTP adds its trace headers on top of the DATA limit.
-    store = store::open_maildir_store(config.store_options(64 * 1024));
+    // The server keeps recently used stores open: deliveries spread over
+    // many users would otherwise open and close an index per message.
+    store::MaildirOptions store_opts = config.store_options(64 * 1024);
+    store_opts.keep_open = kKeepUserStoresOpen;
+    // This process's commits reach its sessions through the store's own
+    // feed; the socket is for other processes' (loft deliver). Sending to
+    // ourselves would wake every session of the mailbox a second time.
+    store_opts.notify_socket.clear();
+    store = store::open_maildir_store(store_opts);
     pop3_ctx.emplace(pop3::Context{*store, *users, throttle, locks, pop3_options(config)});
     lmtp_ctx.emplace(lmtp::Context{*store, *users, lmtp_options(config)});
     imap_ctx.emplace(imap::Context{*store, *users, throttle, imap_options(config)});

@@ -1,10 +1,17 @@
-// open_maildir_store(): the Store that hands out cached MaildirUserStores.
+// open_maildir_store(): the Store that hands out cached MaildirUserStores,
+// and keeps the most recently used ones open for a while (keep_open).
 #include <stdio.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <chrono>
+#include <list>
 #include <map>
 #include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "store/mailbox_names.h"
 #include "store/maildir_files.h"
@@ -29,23 +36,36 @@ class MaildirStore : public Store {
 
   std::shared_ptr<UserStore> user(const std::string& name) override {
     internal::check_user_name(name);
-    if (auto existing = cached(name)) return existing;
+    std::vector<std::shared_ptr<MaildirUserStore>> released;  // closed after mu_ is unlocked
+    const DirId id = dir_id(name);
+    {
+      std::lock_guard lock(mu_);
+      release_expired(released);
+      if (auto existing = cached_locked(name, id, released)) return existing;
+    }
     // Opened without holding mu_: opening does housekeeping on disk and
     // must not hold up other users. If another thread won, use theirs.
     auto opened = std::make_shared<MaildirUserStore>(name, opts_, notifier_);
+    const DirId opened_id = dir_id(name);
     std::lock_guard lock(mu_);
     auto& slot = users_[name];
-    if (auto existing = slot.lock()) return existing;
-    slot = opened;
-    if (++inserts_ % 64 == 0) prune_expired();
-    return opened;
+    std::shared_ptr<MaildirUserStore> store = slot.lock();
+    if (!store) {
+      store = opened;
+      slot = opened;
+      if (++inserts_ % 64 == 0) prune_expired();
+    }
+    keep(name, store, opened_id, released);
+    return store;
   }
 
   void remove_user(const std::string& name) override {
     internal::check_user_name(name);
+    std::vector<std::shared_ptr<MaildirUserStore>> released;
     {
       std::lock_guard lock(mu_);
       users_.erase(name);
+      drop_kept(name, released);
     }
     const fs::path dir = opts_.root / name;
     // Renamed away first so no half-deleted user is ever opened; user names
@@ -66,6 +86,78 @@ class MaildirStore : public Store {
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
+  using Released = std::vector<std::shared_ptr<MaildirUserStore>>;
+
+  // Which directory a kept store was opened on: a user removed (by another
+  // process, `loft user del`) and made again has a new one, and must not be
+  // served by a store whose files are gone.
+  struct DirId {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    bool operator==(const DirId&) const = default;
+  };
+  struct Kept {
+    std::string name;
+    std::shared_ptr<MaildirUserStore> store;
+    DirId dir;
+    Clock::time_point used;
+  };
+
+  DirId dir_id(const std::string& name) const {
+    struct stat st {};
+    if (::stat((opts_.root / name).c_str(), &st) != 0) return {};
+    return {st.st_dev, st.st_ino};
+  }
+
+  // The store for `name` if one is open and still on `dir`; a kept one
+  // becomes the most recently used.
+  std::shared_ptr<MaildirUserStore> cached_locked(const std::string& name, const DirId& dir, Released& released) {
+    if (auto k = kept_index_.find(name); k != kept_index_.end()) {
+      if (k->second->dir != dir) {
+        users_.erase(name);
+        drop_kept(name, released);
+        return nullptr;
+      }
+      k->second->used = Clock::now();
+      kept_.splice(kept_.begin(), kept_, k->second);
+      return k->second->store;
+    }
+    auto it = users_.find(name);
+    if (it == users_.end()) return nullptr;
+    auto store = it->second.lock();
+    if (store) keep(name, store, dir, released);
+    return store;
+  }
+
+  void keep(const std::string& name, const std::shared_ptr<MaildirUserStore>& store, const DirId& dir,
+            Released& released) {
+    if (opts_.keep_open == 0) return;
+    drop_kept(name, released);
+    kept_.push_front(Kept{name, store, dir, Clock::now()});
+    kept_index_[name] = kept_.begin();
+    while (kept_.size() > opts_.keep_open) pop_oldest(released);
+  }
+
+  void drop_kept(const std::string& name, Released& released) {
+    auto k = kept_index_.find(name);
+    if (k == kept_index_.end()) return;
+    released.push_back(std::move(k->second->store));
+    kept_.erase(k->second);
+    kept_index_.erase(k);
+  }
+
+  void pop_oldest(Released& released) {
+    released.push_back(std::move(kept_.back().store));
+    kept_index_.erase(kept_.back().name);
+    kept_.pop_back();
+  }
+
+  void release_expired(Released& released) {
+    const auto limit = Clock::now() - std::chrono::seconds(opts_.keep_open_seconds);
+    while (!kept_.empty() && kept_.back().used < limit) pop_oldest(released);
+  }
+
   std::shared_ptr<MaildirUserStore> cached(const std::string& name) {
     std::lock_guard lock(mu_);
     auto it = users_.find(name);
@@ -83,6 +175,8 @@ class MaildirStore : public Store {
   const std::shared_ptr<const internal::Notifier> notifier_;
   std::mutex mu_;
   std::map<std::string, std::weak_ptr<MaildirUserStore>> users_;
+  std::list<Kept> kept_;  // most recently used first, at most opts_.keep_open
+  std::unordered_map<std::string, std::list<Kept>::iterator> kept_index_;
   uint64_t inserts_ = 0;
 };
 

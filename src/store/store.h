@@ -318,6 +318,13 @@ struct MaildirOptions {
   // blocking; a missing socket is ignored) so the server can notify sessions
   // of changes made by other processes (loft deliver).
   std::filesystem::path notify_socket;
+  // How many users' stores stay open after their last holder let go, most
+  // recently used first, each for at most keep_open_seconds. Opening a
+  // store costs an index open, housekeeping and, on the last close, a WAL
+  // checkpoint with its fsyncs: a server delivering to many users (LMTP)
+  // would pay that on every message. 0: closed with the last holder.
+  size_t keep_open = 0;
+  int keep_open_seconds = 300;
 };
 
 // The embedded default backend: Maildir++ files plus an SQLite index per user.
