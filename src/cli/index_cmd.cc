@@ -22,21 +22,15 @@ int fail(int code, const std::string& msg) {
   return code;
 }
 
-// Calls search_index() (each call indexes for a bounded time) until every
-// message stored when we started is indexed. False when the index makes no
-// progress (it declined, or failed: SEARCH then scans, nothing is lost).
+// Indexes every message stored when we started. False when there is no
+// index or it failed (SEARCH then reads messages: nothing is lost).
 bool index_mailbox(store::UserStore& mail, const std::string& mailbox, uint32_t& indexed) {
   const uint32_t last_uid = mail.status(mailbox).uidnext - 1;
   if (last_uid == 0) return true;  // nothing was ever stored
-  uint32_t before = 0;
-  for (;;) {
-    std::unique_ptr<store::MailboxSearchIndex> index = mail.search_index(mailbox);
-    if (!index) return false;
-    indexed = index->indexed_through();
-    if (indexed >= last_uid) return true;
-    if (indexed == before) return false;
-    before = indexed;
-  }
+  std::optional<uint32_t> through = mail.update_search_index(mailbox);
+  if (!through) return false;
+  indexed = *through;
+  return indexed >= last_uid;
 }
 
 }  // namespace

@@ -614,6 +614,12 @@ std::optional<TreeRow> IndexDb::message_tree(int64_t mailbox_id, uint32_t uid) {
   return r;
 }
 
+uint64_t IndexDb::count_after(int64_t mailbox_id, uint32_t after) {
+  Stmt s = prepare("SELECT COUNT(*) FROM messages WHERE mailbox_id=? AND uid>?");
+  s.bind(1, mailbox_id).bind(2, static_cast<int64_t>(after));
+  return s.step() ? static_cast<uint64_t>(s.int64(0)) : 0;
+}
+
 std::vector<TreeRow> IndexDb::trees_after(int64_t mailbox_id, uint32_t after, size_t limit) {
   Stmt s = prepare(
       "SELECT m.id, m.uid, m.file, m.size, t.tree FROM messages m "

@@ -125,6 +125,8 @@ class IndexDb {
   void put_tree(int64_t message_id, std::string_view tree);
   void copy_tree(int64_t from_message, int64_t to_message);
   std::optional<TreeRow> message_tree(int64_t mailbox_id, uint32_t uid);
+  // How many messages of the mailbox have a UID above `after`.
+  uint64_t count_after(int64_t mailbox_id, uint32_t after);
   // Up to `limit` messages with a UID above `after`, UID order, with their
   // trees (the search indexer's catch-up).
   std::vector<TreeRow> trees_after(int64_t mailbox_id, uint32_t after, size_t limit);

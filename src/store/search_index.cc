@@ -176,7 +176,7 @@ void SearchIndex::collect_garbage() {
 }
 
 std::optional<SearchIndex::Box> SearchIndex::catch_up(const std::string& canonical_name, Clock::time_point deadline,
-                                                      bool maintain) {
+                                                      bool maintain, size_t leave_up_to) {
   for (int attempt = 0;; ++attempt) {
     try {
       std::optional<SearchMailboxKey> key = feed_.mailbox_key(canonical_name);
@@ -191,6 +191,7 @@ std::optional<SearchIndex::Box> SearchIndex::catch_up(const std::string& canonic
       }
       Box box{row->id, *key, row->indexed_through};
       uint64_t fresh = row->fresh;
+      if (leave_up_to > 0 && feed_.count_after(*key, box.indexed_through) <= leave_up_to) return box;
       while (true) {
         std::optional<MessagesToIndex> batch =
             feed_.messages_after(*key, box.indexed_through, options_.batch_messages, options_.batch_bytes);
@@ -240,7 +241,7 @@ std::unique_ptr<MailboxSearchIndex> SearchIndex::open(const std::string& canonic
   std::optional<Box> box;
   try {
     std::lock_guard lock(work_mu_);
-    box = catch_up(canonical_name, Clock::now() + options_.search_budget, false);
+    box = catch_up(canonical_name, Clock::now() + options_.search_budget, false, options_.scan_backlog);
   } catch (const std::exception&) {
     return nullptr;  // scan
   }

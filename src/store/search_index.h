@@ -97,6 +97,8 @@ class SearchIndexFeed {
   virtual std::optional<MessagesToIndex> messages_after(const SearchMailboxKey& key, uint32_t after,
                                                         size_t max_messages, uint64_t max_bytes) = 0;
   virtual uint64_t message_count(const SearchMailboxKey& key) = 0;
+  // How many messages have a UID above `after`.
+  virtual uint64_t count_after(const SearchMailboxKey& key, uint32_t after) = 0;
   // One message (to check a candidate); nullopt when it is gone.
   virtual std::optional<MessageToIndex> message(const SearchMailboxKey& key, uint32_t uid) = 0;
 };
@@ -109,6 +111,11 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
  public:
   struct Options {
     std::chrono::milliseconds search_budget{1500};  // catch-up inside SEARCH
+    // SEARCH indexes nothing itself when at most this many messages are
+    // not indexed yet: reading them is cheaper than indexing them on the
+    // spot (and holding the index's lock for it); the background thread
+    // indexes them after its settle time.
+    size_t scan_backlog = 100;
     size_t batch_messages = 256;
     uint64_t batch_bytes = 16ull << 20;
     bool background = true;
@@ -152,8 +159,11 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
 
   // All expect work_mu_ held.
   SearchIndexDb& db();
+  // Indexes the mailbox's messages above indexed_through until the
+  // deadline; `maintain` also merges and rebuilds; with leave_up_to > 0 a
+  // backlog of at most that many messages is left as it is.
   std::optional<Box> catch_up(const std::string& canonical_name, std::chrono::steady_clock::time_point deadline,
-                              bool maintain);
+                              bool maintain, size_t leave_up_to = 0);
   void collect_garbage();
   void run();
 

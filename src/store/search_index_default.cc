@@ -9,4 +9,6 @@ std::unique_ptr<MailboxSearchIndex> UserStore::search_index(std::string_view mai
   return nullptr;
 }
 
+std::optional<uint32_t> UserStore::update_search_index(std::string_view) { return std::nullopt; }
+
 }  // namespace loft::store

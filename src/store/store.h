@@ -276,12 +276,17 @@ class UserStore {
                                                                std::span<const std::string> keywords,
                                                                uint64_t max_modseq, std::vector<uint32_t>* modified);
 
-  // The mailbox's search index, first brought up to date (within a time
-  // budget: what is left is indexed in the background and shows in
-  // indexed_through()), or nullptr when there is none. Not pure virtual, so
-  // that existing wrappers and test doubles still compile; the default has
-  // no index. kNotFound for no such mailbox.
+  // The mailbox's search index, for SEARCH: brought up to date first when
+  // many messages are not indexed yet (within a time budget); a small
+  // backlog is left to the background indexer and shows in
+  // indexed_through() (SEARCH reads those messages). nullptr when there is
+  // none. Not pure virtual, so that existing wrappers and test doubles
+  // still compile; the default has no index. kNotFound for no such mailbox.
   virtual std::unique_ptr<MailboxSearchIndex> search_index(std::string_view mailbox);
+  // Indexes every message of the mailbox stored so far, now (loft index).
+  // Returns indexed_through afterwards, or nullopt when there is no index,
+  // no such mailbox, or indexing failed (SEARCH then reads messages).
+  virtual std::optional<uint32_t> update_search_index(std::string_view mailbox);
 
   // Picks up messages that other tools dropped into a mailbox's new/.
   // Returns how many were taken in.

@@ -67,6 +67,7 @@ class MaildirUserStore : public UserStore {
                                                        std::vector<uint32_t>* modified) override;
   size_t scan_new(std::string_view mailbox) override;
   std::unique_ptr<MailboxSearchIndex> search_index(std::string_view mailbox) override;
+  std::optional<uint32_t> update_search_index(std::string_view mailbox) override;
   std::unique_ptr<Subscription> subscribe(std::function<void(const std::string& mailbox)> cb) override;
 
   // A change made by another process (Store::notify_external): subscribers

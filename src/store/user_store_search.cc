@@ -38,6 +38,11 @@ class MaildirSearchFeed : public SearchIndexFeed {
     return n;
   }
 
+  uint64_t count_after(const SearchMailboxKey& key, uint32_t after) override {
+    std::lock_guard lock(s_.mu_);
+    return s_.db_->count_after(key.mailbox_id, after);
+  }
+
   std::optional<MessagesToIndex> messages_after(const SearchMailboxKey& key, uint32_t after, size_t max_messages,
                                                 uint64_t max_bytes) override {
     std::vector<TreeRow> rows;
@@ -119,6 +124,16 @@ MaildirUserStore::~MaildirUserStore() {
 
 std::unique_ptr<MailboxSearchIndex> MaildirUserStore::search_index(std::string_view mailbox) {
   return search_->open(canonical_mailbox_name(mailbox));
+}
+
+std::optional<uint32_t> MaildirUserStore::update_search_index(std::string_view mailbox) {
+  try {
+    return search_->catch_up_all(canonical_mailbox_name(mailbox));
+  } catch (const StoreError&) {
+    throw;
+  } catch (const std::exception&) {
+    return std::nullopt;  // derived data: SEARCH scans
+  }
 }
 
 }  // namespace loft::store::internal

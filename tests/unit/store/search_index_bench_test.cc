@@ -47,6 +47,9 @@ class DirFeed : public internal::SearchIndexFeed {
     }
     return out;
   }
+  uint64_t count_after(const internal::SearchMailboxKey&, uint32_t after) override {
+    return after >= files_.size() ? 0 : files_.size() - after;
+  }
   uint64_t message_count(const internal::SearchMailboxKey&) override { return files_.size(); }
   std::optional<internal::MessageToIndex> message(const internal::SearchMailboxKey&, uint32_t uid) override {
     if (uid == 0 || uid > files_.size()) return std::nullopt;
