@@ -32,6 +32,7 @@ struct AppendResult {
   bool missing_mailbox = false;
   uint32_t uidvalidity = 0;
   std::vector<uint32_t> uids;
+  std::optional<ChangesReadAhead> ahead;  // for the sync step, when appended to the selected mailbox
 };
 
 }  // namespace
@@ -72,8 +73,9 @@ void ImapSession::cmd_append(const Command& cmd) {
 
   std::shared_ptr<store::UserStore> mail = mail_;
   std::string name = args->mailbox;
+  const bool into_selected = selected_ && NormalizeInbox(name) == selected_->name;
   blocking<AppendResult>(
-      [mail, name, args, msgs] {
+      [mail, name, args, msgs, ahead = into_selected ? read_ahead() : ReadAhead()] {
         AppendResult r;
         if (!mail->mailbox_exists(name)) {
           r.missing_mailbox = true;
@@ -81,6 +83,7 @@ void ImapSession::cmd_append(const Command& cmd) {
         }
         r.uidvalidity = mail->status(name).uidvalidity;
         r.uids = mail->append_many(name, *msgs);
+        r.ahead = ahead.read();
         return r;
       },
       [this, name](Outcome<AppendResult>& o) {
@@ -92,7 +95,10 @@ void ImapSession::cmd_append(const Command& cmd) {
             return finish(c, "NO [TRYCREATE] Mailbox doesn't exist: " + encoded);
           return finish(c, store_failure(o.store_error, o.code, o.error, name, "appending to"));
         }
-        if (selected_ && NormalizeInbox(name) == selected_->name) changes_pending_ = true;  // EXISTS, now
+        if (selected_ && NormalizeInbox(name) == selected_->name) {
+          changes_pending_ = true;  // EXISTS, now
+          read_ahead_ = std::move(o.value->ahead);
+        }
         finish(c, "OK [APPENDUID " + std::to_string(o.value->uidvalidity) + " " +
                       RangeList::FromNumbers(o.value->uids).ToString() + "] Append completed.");
       });

@@ -27,18 +27,28 @@ void ImapSession::cmd_expunge(const Command& cmd) {
 
   std::shared_ptr<store::UserStore> mail = mail_;
   std::string name = selected_->name;
-  blocking<size_t>(
-      [mail, name, within = std::move(within)] {
+  struct Expunged {
+    size_t count = 0;
+    std::optional<ChangesReadAhead> ahead;  // for the sync step
+  };
+  blocking<Expunged>(
+      [mail, name, within = std::move(within), ahead = read_ahead()] {
         // Chosen and removed in one store transaction: a \Deleted flag
         // cleared by another session just before is respected.
         std::optional<std::span<const uint32_t>> uids;
         if (within) uids = std::span<const uint32_t>(*within);
-        return mail->expunge_deleted(name, uids).size();
+        Expunged r;
+        r.count = mail->expunge_deleted(name, uids).size();
+        if (r.count > 0) r.ahead = ahead.read();
+        return r;
       },
-      [this, name](Outcome<size_t>& o) {
+      [this, name](Outcome<Expunged>& o) {
         const Command& c = *current_;
         if (!o.value) return finish(c, store_failure(o.store_error, o.code, o.error, name, "expunging"));
-        if (*o.value > 0 && selected_ && selected_->name == name) changes_pending_ = true;
+        if (o.value->count > 0 && selected_ && selected_->name == name) {
+          changes_pending_ = true;
+          read_ahead_ = std::move(o.value->ahead);
+        }
         finish(c, "OK Expunge completed.");
       });
 }

@@ -22,6 +22,7 @@ namespace {
 struct StoreResult {
   std::vector<store::MessageInfo> after;  // messages the command applied to, as they are now
   std::vector<uint32_t> modified;         // UIDs that failed UNCHANGEDSINCE
+  std::optional<ChangesReadAhead> ahead;  // for the sync step
 };
 
 int ModeOf(StoreArgs::Mode mode) {
@@ -62,7 +63,7 @@ void ImapSession::cmd_store(const Command& cmd) {
   std::string name = selected_->name;
   auto shared = std::make_shared<StoreArgs>(std::move(args));
   blocking<StoreResult>(
-      [mail, name, shared, uids = std::move(uids)] {
+      [mail, name, shared, uids = std::move(uids), ahead = read_ahead()] {
         const StoreArgs& a = *shared;
         StoreResult r;
         int mode = ModeOf(a.mode);
@@ -72,6 +73,7 @@ void ImapSession::cmd_store(const Command& cmd) {
         } else {
           r.after = mail->store_flags(name, uids, mode, a.flags.system, a.flags.keywords);
         }
+        r.ahead = ahead.read();
         return r;
       },
       [this, shared, sync, name](Outcome<StoreResult>& o) {
@@ -107,6 +109,7 @@ void ImapSession::cmd_store(const Command& cmd) {
         send(view.TakeFlagsUpdate(selected_->read_only));
         send(out);
         changes_pending_ = true;  // our own change: the sync step reads it now
+        read_ahead_ = std::move(o.value->ahead);
         if (o.value->modified.empty()) return finish(c, "OK Store completed.", sync);
         std::vector<uint32_t> failed;
         for (uint32_t uid : o.value->modified) {

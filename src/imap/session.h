@@ -8,6 +8,7 @@
 //                    host.offload, then finish() (the sync step)
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "imap/arg_error.h"
+#include "imap/changes_read_ahead.h"
 #include "imap/command_reader.h"
 #include "imap/imap.h"
 #include "imap/mailbox_view.h"
@@ -192,6 +194,13 @@ class ImapSession : public net::Session {
   };
   std::optional<Selected> selected_;
   bool changes_pending_ = false;  // the change feed fired for the selected mailbox
+  // Counts the change feed's calls (on the committing threads).
+  std::shared_ptr<std::atomic<uint64_t>> feed_events_ = std::make_shared<std::atomic<uint64_t>>(0);
+
+  // A command that changes the selected mailbox reads its changes on its
+  // own worker trip (changes_read_ahead.h); the sync step then needs none.
+  ReadAhead read_ahead() const;  // for the selected mailbox, now
+  std::optional<ChangesReadAhead> read_ahead_;  // the last command's, for the sync step
   bool syncing_ = false;          // a changes_since() is on a worker
 
   // IDLE

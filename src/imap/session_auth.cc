@@ -152,11 +152,12 @@ void ImapSession::login(const std::string& user) {
   store::Store* store = &ctx_.store;
   auto post = host_.poster();
   blocking<std::shared_ptr<Opened>>(
-      [this, store, user, post] {
+      [this, store, user, post, events = feed_events_] {
         auto o = std::make_shared<Opened>();
         o->mail = store->user(user);
-        // The callback runs on the committing thread: only hand off.
-        o->subscription = o->mail->subscribe([this, post](const std::string& mailbox) {
+        // The callback runs on the committing thread: only count and hand off.
+        o->subscription = o->mail->subscribe([this, post, events](const std::string& mailbox) {
+          events->fetch_add(1);
           post([this, mailbox] { guarded([&] { on_mailbox_changed(mailbox); }); });
         });
         return o;

@@ -18,8 +18,19 @@ void ImapSession::finish(const Command& cmd, std::string status_text, Sync sync)
 }
 
 void ImapSession::sync_then(Sync sync, std::function<void()> then) {
+  // Only ever for the sync right after the command that read it.
+  std::optional<ChangesReadAhead> ahead = std::move(read_ahead_);
+  read_ahead_.reset();
   if (sync == Sync::kNone || !selected_) return then();
   if (!changes_pending_) {
+    send_updates(sync);
+    return then();
+  }
+  if (ahead && ahead->mailbox == selected_->name && ahead->from_modseq == selected_->view.highest_modseq() &&
+      ahead->feed_events == feed_events_->load()) {
+    // Nothing committed since the command's own read: it is the answer.
+    changes_pending_ = false;
+    selected_->view.Apply(ahead->changes);
     send_updates(sync);
     return then();
   }
@@ -49,6 +60,11 @@ void ImapSession::sync_then(Sync sync, std::function<void()> then) {
       });
 }
 
+ReadAhead ImapSession::read_ahead() const {
+  if (!selected_) return {};
+  return ReadAhead(mail_, selected_->name, selected_->view.highest_modseq(), feed_events_);
+}
+
 void ImapSession::send_updates(Sync sync) {
   if (!selected_) return;
   MailboxView::SyncOptions opts;
@@ -63,6 +79,7 @@ void ImapSession::send_updates(Sync sync) {
 void ImapSession::deselect() {
   selected_.reset();
   changes_pending_ = false;
+  read_ahead_.reset();
   saved_result_ = RangeList();
   if (state_ == State::kSelected) state_ = State::kAuthenticated;
 }

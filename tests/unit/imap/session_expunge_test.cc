@@ -159,7 +159,19 @@ class RacingUser : public store::UserStore {
   std::vector<uint32_t> copy(std::string_view f, std::span<const uint32_t> uids, std::string_view t) override {
     return u_->copy(f, uids, t);
   }
-  store::MailboxChanges changes_since(std::string_view m, uint64_t s) override { return u_->changes_since(m, s); }
+  store::MailboxChanges changes_since(std::string_view m, uint64_t s) override {
+    ++changes_reads;
+    store::MailboxChanges out = u_->changes_since(m, s);
+    if (append_after_read) {  // another session commits right after this read
+      append_after_read = false;
+      store::NewMessage msg;
+      msg.pieces = {"Subject: late\r\n\r\nx\r\n"};
+      u_->append(m, msg);
+    }
+    return out;
+  }
+  int changes_reads = 0;
+  bool append_after_read = false;
   size_t scan_new(std::string_view m) override { return u_->scan_new(m); }
   std::unique_ptr<store::Subscription> subscribe(std::function<void(const std::string&)> cb) override {
     return u_->subscribe(std::move(cb));
@@ -230,6 +242,33 @@ TEST_F(ImapExpungeRaceTest, UidExpungeAndCloseToo) {
   racing_->alice_->armed = true;
   EXPECT_EQ(c->cmd("c CLOSE"), "c OK Close completed.\r\n");
   EXPECT_THAT(inbox_uids(), ElementsAre(1));
+}
+
+// STORE and EXPUNGE read the mailbox's changes on their own worker trip
+// (changes_read_ahead.h): the sync step after them reads nothing more.
+TEST_F(ImapExpungeRaceTest, OwnChangesAreReadOnceOnTheCommandsTrip) {
+  deliver();
+  deliver();
+  auto c = select();
+  racing_->user("alice");
+  racing_->alice_->changes_reads = 0;
+  EXPECT_EQ(c->cmd("a STORE 1 +FLAGS (\\Seen)"), "* 1 FETCH (FLAGS (\\Seen))\r\na OK Store completed.\r\n");
+  EXPECT_EQ(racing_->alice_->changes_reads, 1);
+  c->cmd("b STORE 2 +FLAGS.SILENT (\\Deleted)");
+  racing_->alice_->changes_reads = 0;
+  EXPECT_EQ(c->cmd("c EXPUNGE"), "* 2 EXPUNGE\r\nc OK Expunge completed.\r\n");
+  EXPECT_EQ(racing_->alice_->changes_reads, 1);
+}
+
+// A commit that lands just after the command's own read is not in it: the
+// sync step sees the feed fired since and reads again.
+TEST_F(ImapExpungeRaceTest, ACommitJustAfterTheReadAheadIsStillAnnounced) {
+  deliver();
+  auto c = select();
+  racing_->user("alice");
+  racing_->alice_->append_after_read = true;
+  std::string r = c->cmd("a STORE 1 +FLAGS (\\Seen)");
+  EXPECT_EQ(r, "* 1 FETCH (FLAGS (\\Seen))\r\n* 2 EXISTS\r\na OK Store completed.\r\n");
 }
 
 }  // namespace
