@@ -2,7 +2,7 @@
 # bench/compare.sh -- Loft and Dovecot side by side, same users, same messages.
 #
 # Usage: sudo bench/compare.sh [--quick] [--workloads LIST] [--out DIR] [--update-results]
-#                              [--servers loft,dovecot] [--cache DIR] [--keep] [--tls]
+#                              [--servers loft,dovecot] [--cache DIR] [--keep] [--tls] [--clients LIST]
 #
 #   --quick            shorter runs and smaller data (about 10 minutes instead of an hour or more)
 #   --workloads LIST   comma-separated subset of: imap-mix,pop3-download,lmtp-ingest,idle-fanout,big-mailbox
@@ -13,6 +13,7 @@
 #   --keep             keep the work directory (data directories of both servers)
 #   --tls              IMAP and POP3 over implicit TLS (IMAPS, POP3S; one self-signed
 #                      certificate for both servers); LMTP stays plain
+#   --clients LIST     imap-mix client counts, comma-separated (default 1,10,50; full run 1,10,50,200,1000)
 #
 # Every workload runs against Loft, then against Dovecot, in the same run.
 # Needs root, the built build/loft and build/loft-bench, python3 and Dovecot
@@ -33,6 +34,7 @@ UPDATE=0
 SERVERS=loft,dovecot
 BENCH_CACHE=/var/tmp/loft-bench-cache
 KEEP=0
+CLIENTS_ARG=""
 BENCH_TLS=0
 while (($#)); do
     case "$1" in
@@ -48,6 +50,8 @@ while (($#)); do
         --cache=*) BENCH_CACHE=${1#*=} ;;
         --keep) KEEP=1 ;;
         --tls) BENCH_TLS=1 ;;
+        --clients) CLIENTS_ARG=$2; shift ;;
+        --clients=*) CLIENTS_ARG=${1#*=} ;;
         -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -85,6 +89,12 @@ else
     POP_COUNT=10000
     IDLE_SESSIONS=10000
     LMTP_COUNT=20000
+fi
+if [ -n "${CLIENTS_ARG:-}" ]; then
+    IFS=, read -r -a CLIENTS <<<"$CLIENTS_ARG"
+    for c in "${CLIENTS[@]}"; do
+        [[ "$c" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --clients wants positive numbers: $CLIENTS_ARG" >&2; exit 2; }
+    done
 fi
 RELOGIN_CLIENTS=50
 FILL_COUNT=200       # messages in every bench user's INBOX
