@@ -1,10 +1,12 @@
 # Loft: the two commands a fresh Debian 12 machine needs.
 #   make run    install what is missing, build, serve on the embedded default
 #   make test   install what is missing, build, run every test
+#   make fuzz   build the libFuzzer targets with clang (build-fuzz) and run each
+#               for FUZZ_SECONDS (default 600); see fuzz/README.md
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test unit clean
+.PHONY: all deps build run test unit fuzz clean
 
 all: build
 
@@ -23,6 +25,16 @@ test: build
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= imap_command imap_search pop3_command lmtp_command mime rfc2047_2231 mutf7 sasl config
+
+fuzz: deps
+	@command -v clang++ >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq clang || sudo apt-get install -y -qq clang; }
+	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DLOFT_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@ninja -C $(FUZZ_BUILD) -j $(JOBS) $(addsuffix _fuzz,$(FUZZ_TARGETS))
+	@./fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD)

@@ -101,6 +101,21 @@ class Section {
 
 }  // namespace
 
+ConfigError::ConfigError(const std::string& what) : std::runtime_error([&] {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string line;
+  for (unsigned char c : what) {
+    if (c < 0x20 || c == 0x7f) {
+      line += "\\x";
+      line += kHex[c >> 4];
+      line += kHex[c & 15];
+    } else {
+      line += static_cast<char>(c);
+    }
+  }
+  return line;
+}()) {}
+
 bool Config::self_signed() const { return tls_cert.empty(); }
 std::filesystem::path Config::cert_path() const { return tls_cert.empty() ? data_dir / "tls" / "cert.pem" : tls_cert; }
 std::filesystem::path Config::key_path() const { return tls_key.empty() ? data_dir / "tls" / "key.pem" : tls_key; }

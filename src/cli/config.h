@@ -16,7 +16,10 @@ namespace loft::cli {
 // A bad or missing value: what() is one line naming the file, key and reason.
 class ConfigError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  // Keys and values quoted in the message come from the file, and TOML
+  // strings may hold control characters ("\n"): those are shown as "\xNN" so
+  // that what() stays one line.
+  explicit ConfigError(const std::string& what);
 };
 
 struct Listener {

@@ -88,7 +88,8 @@ void ImapSession::cmd_select(const Command& cmd) {
         Opened& op = *o.value;
         const uint32_t first_unseen = op.first_unseen;
         const uint32_t uidnext = op.status.uidnext;
-        selected_.emplace();
+        // Not emplace(): clang 14 wrongly takes Selected for not default-constructible here.
+        selected_.emplace(Selected{});
         selected_->name = name;
         selected_->read_only = examine;
         selected_->uidvalidity = op.status.uidvalidity;

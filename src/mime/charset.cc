@@ -158,7 +158,10 @@ void CharsetToUtf8::Feed(std::string_view in, std::string& out) {
     char* dst = buf;
     size_t dst_left = sizeof buf;
     size_t r = iconv(impl_->cd, &src, &src_left, &dst, &dst_left);
-    out.append(buf, dst - buf);
+    // glibc's iconv writes whole characters only, but from UCS-4 or its lax
+    // UTF-8 decoder (e.g. charset "*UTF-8") also code points above U+10FFFF:
+    // those become U+FFFD like any other invalid input.
+    AppendSanitized(std::string_view(buf, dst - buf), true, out);
     if (r != static_cast<size_t>(-1)) continue;
     if (errno == E2BIG) continue;
     if (errno == EINVAL && src_left <= kMaxHeldBytes) {
@@ -185,7 +188,7 @@ void CharsetToUtf8::Finish(std::string& out) {
   char* dst = buf;
   size_t dst_left = sizeof buf;
   iconv(impl_->cd, nullptr, nullptr, &dst, &dst_left);  // end shift states
-  out.append(buf, dst - buf);
+  AppendSanitized(std::string_view(buf, dst - buf), true, out);
 }
 
 bool IsValidUtf8(std::string_view in) {
