@@ -1,5 +1,5 @@
-// Default UserStore::search_index(): no index, so SEARCH scans. For wrappers
-// and test doubles; the Maildir backend overrides it.
+// Default UserStore::search_index() and update_search_index(): no index, so
+// SEARCH scans. For wrappers and test doubles; the Maildir backend overrides them.
 #include "store/store.h"
 
 namespace loft::store {
