@@ -314,13 +314,7 @@ Vocabulary& SearchIndexDb::vocabulary(int64_t box, int field) {
   s.bind(1, static_cast<int64_t>(field)).bind(2, v.chunks);
   while (s.step()) {
     if (s.int64(0) != v.chunks) throw SearchIndexError("search index: vocabulary chunk missing", true);
-    const std::string_view words = s.blob(1);
-    size_t start = 0;
-    for (size_t nl = words.find('\n'); nl != std::string_view::npos; nl = words.find('\n', start)) {
-      v.append(words.substr(start, nl - start));
-      start = nl + 1;
-    }
-    ++v.chunks;
+    v.append_chunk(s.blob(1));
   }
   return v;
 }
@@ -395,15 +389,7 @@ bool SearchIndexDb::add(int64_t box, uint32_t expected, uint32_t through,
   }
   // Only now are the new words the file's.
   for (int f = 0; f < kFieldCount; ++f) {
-    if (new_words[f].empty()) continue;
-    Vocabulary& vocab = vocab_[{box, f}];
-    std::string_view words = new_words[f];
-    size_t start = 0;
-    for (size_t nl = words.find('\n'); nl != std::string_view::npos; nl = words.find('\n', start)) {
-      vocab.append(words.substr(start, nl - start));
-      start = nl + 1;
-    }
-    ++vocab.chunks;
+    if (!new_words[f].empty()) vocab_[{box, f}].append_chunk(new_words[f]);
   }
   return true;
 }

@@ -30,6 +30,15 @@ std::string_view Vocabulary::word(uint32_t id) const {
   return std::string_view(text_).substr(start, end - start);
 }
 
+void Vocabulary::append_chunk(std::string_view words) {
+  size_t start = 0;
+  for (size_t nl = words.find('\n'); nl != std::string_view::npos; nl = words.find('\n', start)) {
+    append(words.substr(start, nl - start));
+    start = nl + 1;
+  }
+  ++chunks;
+}
+
 void Vocabulary::append(std::string_view word) {
   starts_.push_back(text_.size());
   text_ += word;

@@ -67,6 +67,8 @@ class Vocabulary {
   std::string_view word(uint32_t id) const;
   // Appends a word (no separators, not yet present) as id size().
   void append(std::string_view word);
+  // Appends one vocabulary row of the file: words each ended by '\n'.
+  void append_chunk(std::string_view words);
   // The ids of the words matching `piece` (non-empty), ascending.
   void match(std::string_view piece, WordMatch mode, std::vector<uint32_t>& ids) const;
   // Exact lookup; builds a hash table on first use (writers only).

@@ -61,15 +61,10 @@ class MaildirSearchFeed : public SearchIndexFeed {
     for (TreeRow& r : rows) {
       if (!out.messages.empty() && bytes + r.size > max_bytes) break;
       out.last_uid = r.uid;
-      std::optional<std::string> data = read_file(cur_path(dir, r.file));
-      if (!data) continue;  // expunged meanwhile
-      bytes += data->size();
-      MessageToIndex m;
-      m.uid = r.uid;
-      // The tree SEARCH's scan would use (parsed_messages).
-      m.tree = cached_tree_or_parse(std::move(r.tree), *data);
-      m.data = std::move(*data);
-      out.messages.push_back(std::move(m));
+      std::optional<MessageToIndex> m = load(dir, r);
+      if (!m) continue;  // expunged meanwhile
+      bytes += m->data.size();
+      out.messages.push_back(std::move(*m));
     }
     return out;
   }
@@ -87,17 +82,22 @@ class MaildirSearchFeed : public SearchIndexFeed {
       tx.commit();
     }
     if (!row) return std::nullopt;
-    std::optional<std::string> data = read_file(cur_path(dir, row->file));
+    return load(dir, *row);
+  }
+
+ private:
+  // The message's file and the tree SEARCH's scan would use
+  // (parsed_messages); nullopt when the file is gone (expunged meanwhile).
+  static std::optional<MessageToIndex> load(const fs::path& dir, TreeRow& row) {
+    std::optional<std::string> data = read_file(cur_path(dir, row.file));
     if (!data) return std::nullopt;
     MessageToIndex m;
-    m.uid = uid;
-    // The same tree as the indexer and the scan use.
-    m.tree = cached_tree_or_parse(std::move(row->tree), *data);
+    m.uid = row.uid;
+    m.tree = cached_tree_or_parse(std::move(row.tree), *data);
     m.data = std::move(*data);
     return m;
   }
 
- private:
   // The whole file, or nullopt when it is gone (expunged meanwhile).
   static std::optional<std::string> read_file(const fs::path& path) {
     try {
