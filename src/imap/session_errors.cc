@@ -20,6 +20,10 @@ std::string ImapSession::store_failure(bool store_error, store::ErrorCode code, 
         return "NO [CANNOT] " + (error.empty() ? std::string("Permission denied") : error);
       case store::ErrorCode::kTooLarge:
         return "NO [TOOBIG] Mail too large";
+      case store::ErrorCode::kNoSpace:
+        // Dovecot's answer to a full disk; the client may try again later.
+        spdlog::warn("imap [{}]: {} {} of {}: {}", peer_, doing, mailbox, user_, error);
+        return "NO [OVERQUOTA] Not enough disk space";
       case store::ErrorCode::kTemporary:
         break;
     }

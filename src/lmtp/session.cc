@@ -32,7 +32,7 @@ struct AcceptedRcpt {
   int duplicate_of = -1;  // an earlier identical RCPT: delivered once, answered alike
 };
 
-enum class Outcome { kSaved, kTemporary, kTooLarge };
+enum class Outcome { kSaved, kTemporary, kTooLarge, kNoSpace };
 
 // One delivery job: inputs copied from the session, results filled by the
 // worker, replies written back on the loop thread.
@@ -74,7 +74,8 @@ Outcome deliver_one(store::Store& store, const DeliveryJob::Target& t, const sto
     return Outcome::kSaved;
   } catch (const store::StoreError& e) {
     spdlog::error("lmtp {}: {}: saving to {} failed: {}", id, t.user, mailbox, e.what());
-    return e.code() == store::ErrorCode::kTooLarge ? Outcome::kTooLarge : Outcome::kTemporary;
+    if (e.code() == store::ErrorCode::kTooLarge) return Outcome::kTooLarge;
+    return e.code() == store::ErrorCode::kNoSpace ? Outcome::kNoSpace : Outcome::kTemporary;
   } catch (const std::exception& e) {
     spdlog::error("lmtp {}: {}: saving to {} failed: {}", id, t.user, mailbox, e.what());
     return Outcome::kTemporary;
@@ -400,6 +401,9 @@ class LmtpSession final : public net::Session {
                 break;
               case Outcome::kTemporary:
                 reply("451 4.3.0 <" + addr + "> Temporary internal error");
+                break;
+              case Outcome::kNoSpace:  // RFC 3463 4.3.1: mail system full; the sender retries later
+                reply("452 4.3.1 <" + addr + "> Insufficient system storage");
                 break;
             }
           }

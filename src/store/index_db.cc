@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <iterator>
@@ -89,7 +90,11 @@ ALTER TABLE mailboxes DROP COLUMN subscribed;
 constexpr int kSchemaVersion = 1 + static_cast<int>(std::size(kMigrations));
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
-  throw StoreError(ErrorCode::kTemporary,
+  // A full file system shows as SQLITE_FULL, or as an I/O error whose
+  // system errno says so (a failed write of the WAL).
+  const bool full = db && ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL ||
+                           sqlite3_system_errno(db) == ENOSPC || sqlite3_system_errno(db) == EDQUOT);
+  throw StoreError(full ? ErrorCode::kNoSpace : ErrorCode::kTemporary,
                    "index: " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 

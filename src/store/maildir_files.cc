@@ -73,7 +73,8 @@ bool take_tagged_number(std::string_view& s, char tag, char next) {
 }  // namespace
 
 void throw_io(const std::string& what, int err) {
-  throw StoreError(ErrorCode::kTemporary, what + ": " + std::strerror(err));
+  const bool full = err == ENOSPC || err == EDQUOT;
+  throw StoreError(full ? ErrorCode::kNoSpace : ErrorCode::kTemporary, what + ": " + std::strerror(err));
 }
 
 void CrlfNormalizer::feed(std::string_view in, std::string& out) {

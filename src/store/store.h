@@ -36,7 +36,8 @@ enum class ErrorCode {
   kInvalidName,     // mailbox name not acceptable
   kNotPermitted,    // e.g. deleting INBOX
   kTooLarge,        // message above the configured limit
-  kTemporary,       // disk full, I/O error, lock timeout: try again later
+  kTemporary,       // I/O error, lock timeout: try again later
+  kNoSpace,         // the file system is full (or over its quota): try again once space is freed
 };
 
 class StoreError : public std::runtime_error {
