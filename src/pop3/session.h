@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,7 +103,11 @@ class Pop3Session : public net::Session {
   // ---- RETR/TOP (session_fetch.cc)
   void cmd_retr(std::string_view args);
   void cmd_top(std::string_view args);
+  struct Opened;
   void start_fetch(size_t index, std::optional<uint64_t> body_lines);
+  void read_and_fetch(size_t index, std::optional<uint64_t> body_lines);
+  void fetch_opened(size_t index, std::optional<uint64_t> body_lines, Outcome<Opened>& o);
+  void start_read_ahead(size_t index);
   void fetch_next();
   void fetch_finish();
 
@@ -146,16 +151,37 @@ class Pop3Session : public net::Session {
   };
   std::optional<Listing> listing_;
 
+  // A message's file opened and its first chunk read, in one worker trip:
+  // most messages fit in one chunk, so a RETR costs one trip, not two.
+  struct Opened {
+    store::MessageFile file;
+    std::string first;
+  };
+  static Opened open_and_read(store::UserStore& mail, uint32_t uid);
   struct Fetch {
+    size_t index;
     store::MessageFile file;
     uint64_t offset = 0;
     DotStuffer stuffer;
     bool reading = false;
     bool waiting_drain = false;
-    explicit Fetch(store::MessageFile f, std::optional<uint64_t> lines)
-        : file(std::move(f)), stuffer(lines) {}
+    Fetch(size_t i, store::MessageFile f, std::optional<uint64_t> lines)
+        : index(i), file(std::move(f)), stuffer(lines) {}
   };
   std::shared_ptr<Fetch> fetch_;
+
+  // The next message, opened and read ahead while the client still reads
+  // this one: a client downloading the maildrop in order (RETR 1, RETR 2,
+  // ...) then finds each message ready, without waiting for a worker. At
+  // most one per session, of at most kChunk bytes. Maildir files never
+  // change, so what was read ahead is what RETR would read.
+  struct ReadAhead {
+    size_t index;
+    bool done = false;
+    Outcome<Opened> outcome;
+    std::function<void()> then;  // the RETR or TOP waiting for it
+  };
+  std::shared_ptr<ReadAhead> read_ahead_;
 };
 
 template <typename Fn>

@@ -143,5 +143,58 @@ TEST_F(Pop3Test, TimeoutDuringStreamingClosesWithoutCorruptingTheAnswer) {
   EXPECT_FALSE(locks_.is_locked("alice"));
 }
 
+// The read-ahead of the next message (session_fetch.cc): a download in
+// order is served without a worker trip per message, and never serves the
+// wrong message, a deleted one, or a failure that has passed.
+class Pop3ReadAheadTest : public Pop3Test {
+ protected:
+  void SetUp() override {
+    Pop3Test::SetUp();
+    for (int i = 1; i <= 3; ++i) {
+      msgs_.push_back("Subject: m" + std::to_string(i) + "\r\n\r\n.body " + std::to_string(i) + "\r\n");
+      deliver(msgs_.back());
+    }
+  }
+  std::string answer(int n) const {
+    const std::string& m = msgs_[n - 1];
+    return "+OK " + std::to_string(m.size()) + " octets\r\n" + stuffed(m);
+  }
+  std::vector<std::string> msgs_;
+};
+
+TEST_F(Pop3ReadAheadTest, ADownloadInOrderTakesOneWorkerTripPerMessage) {
+  auto c = login();
+  const size_t before = c->host.offloads;
+  EXPECT_EQ(c->cmd("RETR 1"), answer(1));
+  EXPECT_EQ(c->host.offloads, before + 2);  // message 1, and message 2 read ahead
+  // Message 2 was read before opening failed: it is served all the same.
+  faults_.open = true;
+  EXPECT_EQ(c->cmd("RETR 2"), answer(2));
+  EXPECT_EQ(c->host.offloads, before + 3);  // only the read-ahead of 3 (which failed)
+  // The failed read-ahead is tried again, and the failure answered...
+  EXPECT_EQ(c->cmd("RETR 3").rfind("-ERR [SYS/TEMP]", 0), 0u);
+  // ...until it has passed.
+  faults_.open = false;
+  EXPECT_EQ(c->cmd("RETR 3"), answer(3));
+  EXPECT_EQ(c->cmd("TOP 1 0"), "+OK\r\nSubject: m1\r\n\r\n.\r\n");
+}
+
+TEST_F(Pop3ReadAheadTest, PipelinedRetrsWaitForTheReadAhead) {
+  auto c = login();
+  EXPECT_EQ(c->send_raw("RETR 1\r\nRETR 2\r\nTOP 3 0\r\nRETR 3\r\n"),
+            answer(1) + answer(2) + "+OK\r\nSubject: m3\r\n\r\n.\r\n" + answer(3));
+}
+
+TEST_F(Pop3ReadAheadTest, NeverServesAnotherOrADeletedMessage) {
+  auto c = login();
+  EXPECT_EQ(c->cmd("RETR 1"), answer(1));  // 2 read ahead
+  EXPECT_EQ(c->cmd("RETR 3"), answer(3));
+  EXPECT_EQ(c->cmd("RETR 1"), answer(1));  // 2 read ahead again
+  EXPECT_EQ(c->cmd("DELE 2"), "+OK Marked to be deleted.\r\n");
+  EXPECT_EQ(c->cmd("RETR 2").rfind("-ERR", 0), 0u);
+  EXPECT_EQ(c->cmd("RSET").rfind("+OK", 0), 0u);
+  EXPECT_EQ(c->cmd("RETR 2"), answer(2));
+}
+
 }  // namespace
 }  // namespace loft::pop3::testing
