@@ -430,19 +430,20 @@ def apply_store(model, mb, uids, sign, flags):
 
 def after(model, alt):
     """The model with the cut-off command done whole. New UIDs are unknown:
-    new messages are keyed ('new', xid) and matched by same_mailbox."""
+    new messages are keyed ('new', n) and matched by same_mailbox."""
     m = {mb: dict(v) for mb, v in model.items()}
     kind = alt[0]
+    # ('new', n): n keeps two copies of one message (a COPY of a COPY) apart.
     if kind == 'append':
         _, mb, xid, flags = alt
-        m[mb][('new', xid)] = (xid, frozenset(flags.split()))
+        m[mb][('new', 0)] = (xid, frozenset(flags.split()))
     elif kind == 'store':
         apply_store(m, *alt[1:])
     elif kind in ('copy', 'move'):
         _, src, dst, uids = alt
-        for uid in uids:
+        for n, uid in enumerate(uids):
             xid, flags = m[src][uid]
-            m[dst][('new', xid)] = (xid, flags)
+            m[dst][('new', n)] = (xid, flags)
             if kind == 'move':
                 del m[src][uid]
     elif kind == 'expunge':
@@ -452,7 +453,7 @@ def after(model, alt):
 
 
 def same_mailbox(actual, want, ever):
-    """actual {uid: (xid, flags)} equals want, where want's ('new', xid) keys
+    """actual {uid: (xid, flags)} equals want, where want's ('new', n) keys
     stand for messages with any UID above every UID the mailbox ever had."""
     fixed = {k: v for k, v in want.items() if not isinstance(k, tuple)}
     new = sorted(v for k, v in want.items() if isinstance(k, tuple))
