@@ -55,4 +55,12 @@ struct IndexArgs {
 };
 int run_index(const IndexArgs& args);
 
+struct CheckArgs {
+  Source source;
+  std::vector<std::string> users;  // empty with all
+  bool all = false;                // every user in the user database
+  bool repair = false;             // without it nothing is changed
+};
+int run_check(const CheckArgs& args);
+
 }  // namespace loft::cli

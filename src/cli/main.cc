@@ -95,6 +95,14 @@ int main(int argc, char** argv) {
   mail_import_cmd->add_option_function<std::string>(
       "--data-dir", [&](const std::string& d) { mail_import.source.data_dir = d; }, "same as --data");
 
+  CheckArgs check_args;
+  auto* check_cmd = app.add_subcommand("check", "verify users' mail stores and, with --repair, repair them");
+  check_cmd->add_option("USER", check_args.users, "users to check");
+  check_cmd->add_flag("--all", check_args.all, "check every user");
+  check_cmd->add_flag("--repair", check_args.repair,
+                      "repair what can be repaired (never deleting mail; files no row names go to lost+found)");
+  add_source_flags(check_cmd, check_args.source);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -111,5 +119,6 @@ int main(int argc, char** argv) {
   if (deliver_cmd->parsed()) return run_deliver(deliver);
   if (mail_import_cmd->parsed()) return run_import(mail_import);
   if (index_cmd->parsed()) return run_index(index_args);
+  if (check_cmd->parsed()) return run_check(check_args);
   return kExitUsage;
 }

@@ -255,6 +255,14 @@ uint32_t IndexDb::next_uidvalidity() {
   return static_cast<uint32_t>(next);
 }
 
+void IndexDb::raise_last_uidvalidity(uint32_t last) {
+  prepare(
+      "INSERT INTO meta (key, value) VALUES ('last_uidvalidity', ?1) "
+      "ON CONFLICT(key) DO UPDATE SET value=MAX(value, ?1)")
+      .bind(1, static_cast<int64_t>(last))
+      .run();
+}
+
 namespace {
 constexpr const char* kMailboxColumns =
     "id, name, dir, uidvalidity, uidnext, highest_modseq, special_use, "
@@ -547,6 +555,39 @@ std::vector<uint32_t> IndexDb::tombstones_since(int64_t mailbox_id, uint64_t mod
   std::vector<uint32_t> out;
   while (s.step()) out.push_back(static_cast<uint32_t>(s.int64(0)));
   return out;
+}
+
+std::vector<TombstoneRow> IndexDb::tombstones(int64_t mailbox_id) {
+  Stmt s = prepare("SELECT uid, modseq FROM expunged WHERE mailbox_id=? ORDER BY uid");
+  s.bind(1, mailbox_id);
+  std::vector<TombstoneRow> out;
+  while (s.step()) {
+    out.push_back(TombstoneRow{static_cast<uint32_t>(s.int64(0)), static_cast<uint64_t>(s.int64(1))});
+  }
+  return out;
+}
+
+void IndexDb::delete_tombstone(int64_t mailbox_id, uint32_t uid) {
+  prepare("DELETE FROM expunged WHERE mailbox_id=? AND uid=?")
+      .bind(1, mailbox_id)
+      .bind(2, static_cast<int64_t>(uid))
+      .run();
+}
+
+void IndexDb::set_size(int64_t message_id, uint64_t size, uint64_t modseq) {
+  prepare("UPDATE messages SET size=?, modseq=? WHERE id=?")
+      .bind(1, static_cast<int64_t>(size))
+      .bind(2, static_cast<int64_t>(modseq))
+      .bind(3, message_id)
+      .run();
+}
+
+void IndexDb::set_file(int64_t message_id, std::string_view file) {
+  prepare("UPDATE messages SET file=? WHERE id=?").bind(1, file).bind(2, message_id).run();
+}
+
+void IndexDb::drop_tree(int64_t message_id) {
+  prepare("DELETE FROM message_trees WHERE message_id=?").bind(1, message_id).run();
 }
 
 void IndexDb::add_pending_removal(std::string_view dir) {

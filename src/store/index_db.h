@@ -47,6 +47,12 @@ struct TreeRow {
   std::optional<std::string> tree;
 };
 
+// An expunge record (QRESYNC VANISHED).
+struct TombstoneRow {
+  uint32_t uid = 0;
+  uint64_t modseq = 0;
+};
+
 // A prepared statement, reset when the holder goes out of scope.
 class Stmt {
  public:
@@ -86,6 +92,9 @@ class IndexDb {
   // Next UIDVALIDITY: seconds since the epoch, but always above every
   // value handed out before for this user. Inside a write transaction.
   uint32_t next_uidvalidity();
+  // Makes every later next_uidvalidity() above `last` (an index rebuilt
+  // while the old one's values are known).
+  void raise_last_uidvalidity(uint32_t last);
 
   std::optional<MailboxRow> mailbox_by_name(std::string_view name);
   std::optional<MailboxRow> mailbox_by_id(int64_t id);
@@ -133,6 +142,15 @@ class IndexDb {
 
   void insert_tombstone(int64_t mailbox_id, uint32_t uid, uint64_t modseq);
   std::vector<uint32_t> tombstones_since(int64_t mailbox_id, uint64_t modseq);
+
+  // For UserStore::check() and its repairs (user_store_check*.cc).
+  std::vector<TombstoneRow> tombstones(int64_t mailbox_id);  // UID order
+  void delete_tombstone(int64_t mailbox_id, uint32_t uid);
+  // A size corrected to the file's: the MODSEQ moves so that snapshots and
+  // sessions read the row again.
+  void set_size(int64_t message_id, uint64_t size, uint64_t modseq);
+  void set_file(int64_t message_id, std::string_view file);
+  void drop_tree(int64_t message_id);
 
   // Directories of deleted mailboxes still to be removed from disk.
   void add_pending_removal(std::string_view dir);

@@ -117,6 +117,30 @@ std::string encode_mailbox_dir(std::string_view canonical_name) {
   return out;
 }
 
+std::string decode_mailbox_dir(std::string_view dir) {
+  if (!dir.empty() && dir[0] == '.') dir.remove_prefix(1);
+  if (size_t tilde = dir.rfind('~'); tilde != std::string_view::npos && tilde + 1 < dir.size() &&
+                                      dir.find_first_not_of("0123456789", tilde + 1) == std::string_view::npos) {
+    dir = dir.substr(0, tilde);
+  }
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < dir.size(); ++i) {
+    if (dir[i] == '%' && i + 2 < dir.size() && hex(dir[i + 1]) >= 0 && hex(dir[i + 2]) >= 0) {
+      out += static_cast<char>(hex(dir[i + 1]) * 16 + hex(dir[i + 2]));
+      i += 2;
+    } else {
+      out += dir[i];
+    }
+  }
+  return out;
+}
+
 bool is_safe_mailbox_dir(std::string_view dir) {
   if (dir.empty()) return true;  // INBOX: the Maildir itself
   if (dir.size() < 2 || dir.size() > 255 || dir[0] != '.') return false;

@@ -11,6 +11,16 @@ inline constexpr size_t kMaxMailboxNameBytes = 1000;
 inline constexpr size_t kMaxMailboxLevels = 20;
 inline constexpr char kInboxName[] = "INBOX";
 
+// The mailboxes every user starts with, and their special-use attributes.
+struct DefaultMailbox {
+  const char* name;
+  const char* special_use;
+};
+inline constexpr DefaultMailbox kDefaultMailboxes[] = {
+    {kInboxName, ""},     {"Drafts", "\\Drafts"}, {"Sent", "\\Sent"},
+    {"Trash", "\\Trash"}, {"Junk", "\\Junk"},     {"Archive", "\\Archive"},
+};
+
 // Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
 bool is_valid_utf8(std::string_view s);
 
@@ -27,6 +37,11 @@ bool is_same_or_below(std::string_view name, std::string_view parent);
 // "." followed by the name with every byte outside [A-Za-z0-9_-] written as
 // %XX, cut so that a "~N" suffix still fits in NAME_MAX.
 std::string encode_mailbox_dir(std::string_view canonical_name);
+
+// The name a directory was made for, as far as it can be told (an index
+// rebuilt from the files): without the '.', a "~N" collision suffix and the
+// %XX escapes. A name cut at creation comes back cut. Not validated.
+std::string decode_mailbox_dir(std::string_view dir);
 
 // Checks a directory name read back from the index before it is used in a
 // path: "" (INBOX) or "." plus safe characters only, never "." or "..".

@@ -411,6 +411,25 @@ std::vector<FileEntry> list_files(const fs::path& dir) {
   return out;
 }
 
+std::vector<FileEntry> list_mailbox_like_dirs(const fs::path& maildir) {
+  std::vector<FileEntry> out;
+  DIR* d = ::opendir(maildir.c_str());
+  if (!d) {
+    if (errno == ENOENT) return out;
+    throw_io("opendir " + maildir.string(), errno);
+  }
+  while (struct dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name.size() < 2 || name[0] != '.' || name == "..") continue;
+    struct stat st;
+    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
+    out.push_back(FileEntry{std::string(name), st.st_mtim});
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(), [](const FileEntry& a, const FileEntry& b) { return a.name < b.name; });
+  return out;
+}
+
 bool is_older_than(const struct timespec& mtime, std::chrono::seconds age) {
   return static_cast<int64_t>(std::time(nullptr)) - static_cast<int64_t>(mtime.tv_sec) > age.count();
 }

@@ -143,6 +143,10 @@ struct FileEntry {
 // Regular files in dir, skipping names that start with '.'. A missing dir gives {}.
 std::vector<FileEntry> list_files(const fs::path& dir);
 
+// The subdirectories of a Maildir that look like mailboxes ("." + name),
+// sorted by name, with their mtimes; symbolic links are not followed.
+std::vector<FileEntry> list_mailbox_like_dirs(const fs::path& maildir);
+
 // A stored message file opened read-only with its size. Throws StoreError
 // kNotFound when the file is gone (expunged meanwhile), kTemporary on I/O
 // errors.

@@ -10,6 +10,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "store/maildir_files.h"
 #include "store/notify.h"
 #include "store/store.h"
+#include "store/user_check.h"
 #include "store/user_store.h"
 
 namespace loft::store {
@@ -83,6 +85,20 @@ class MaildirStore : public Store {
 
   void notify_external(const std::string& user, const std::string& mailbox) override {
     if (auto store = cached(user)) store->publish_external(mailbox);
+  }
+
+  CheckReport check_user(const std::string& name, bool repair) override {
+    CheckReport report = internal::check_user_mail(opts_, notifier_, name, repair);
+    // The check's store announced its repairs on the notify socket (another
+    // process's server); a store this process keeps open hears it here.
+    if (auto store = cached(name)) {
+      std::set<std::string> changed;
+      for (const CheckFinding& f : report.findings) {
+        if (f.repaired && !f.mailbox.empty()) changed.insert(f.mailbox);
+      }
+      for (const std::string& mailbox : changed) store->publish_external(mailbox);
+    }
+    return report;
   }
 
  private:

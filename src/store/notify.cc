@@ -28,4 +28,18 @@ void Notifier::send(const std::string& user, const std::string& mailbox) const {
                  sizeof addr);
 }
 
+bool socket_has_listener(const std::filesystem::path& socket_path) {
+  const std::string path = socket_path.string();
+  if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) return false;
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  // ECONNREFUSED for a socket file nobody is bound to (a server that died).
+  const bool live = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return live;
+}
+
 }  // namespace loft::store::internal

@@ -23,4 +23,8 @@ class Notifier {
   std::string path_;
 };
 
+// Whether a process is bound to the socket now (a serving process): a
+// datagram socket connects only to a live one.
+bool socket_has_listener(const std::filesystem::path& socket_path);
+
 }  // namespace loft::store::internal

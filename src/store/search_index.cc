@@ -250,6 +250,19 @@ std::unique_ptr<MailboxSearchIndex> SearchIndex::open(const std::string& canonic
   return std::make_unique<IndexReader>(shared_from_this(), box->id, box->key, box->indexed_through);
 }
 
+void SearchIndex::forget(const SearchMailboxKey& key) {
+  std::lock_guard lock(work_mu_);
+  if (std::optional<SearchBoxRow> row = db().box(key)) db().drop_box(row->id);
+}
+
+void SearchIndex::discard() {
+  std::lock_guard lock(work_mu_);
+  std::lock_guard read_lock(read_mu_);
+  db_.reset();
+  reader_.reset();
+  SearchIndexDb::Remove(file_);
+}
+
 std::optional<uint32_t> SearchIndex::catch_up_all(const std::string& canonical_name) {
   std::lock_guard lock(work_mu_);
   std::optional<Box> box = catch_up(canonical_name, Clock::time_point::max(), true);

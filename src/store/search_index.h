@@ -145,6 +145,13 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
   // tools). Returns indexed_through, or nullopt when the mailbox is gone.
   std::optional<uint32_t> catch_up_all(const std::string& canonical_name);
 
+  // loft check --repair: drops the mailbox's box (its answers may be wrong:
+  // a message's content changed, or it claims UIDs the mailbox has not
+  // given out yet), so that it is built again when next needed.
+  void forget(const SearchMailboxKey& key);
+  // loft check --repair: removes a damaged file; the next use starts anew.
+  void discard();
+
   // For tests and measurements.
   std::filesystem::path file() const { return file_; }
 

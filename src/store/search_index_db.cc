@@ -134,6 +134,10 @@ class Statement {
   }
   void reset() { sqlite3_reset(s_); }
   int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
+  std::string text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col))) : std::string();
+  }
   Statement& bind_blob(int i, std::string_view v) {
     check(sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_STATIC));
     return *this;
@@ -167,6 +171,41 @@ SearchBoxRow RowOf(const Statement& s) {
 constexpr const char* kBoxColumns = "SELECT id, mailbox_id, uidvalidity, indexed_through, row_count, fresh_count FROM boxes ";
 
 }  // namespace
+
+SearchIndexHealth SearchIndexDb::Inspect(const fs::path& file) {
+  SearchIndexHealth health;
+  std::error_code ec;
+  health.exists = fs::exists(file, ec);
+  if (!health.exists) return health;
+  sqlite3* db = nullptr;
+  try {
+    int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      throw SearchIndexError("cannot open: " + std::string(db ? sqlite3_errmsg(db) : "out of memory"),
+                             IsCorruption(rc));
+    }
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    {
+      Statement s(db, "PRAGMA quick_check(1)");
+      if (s.step() && s.text(0) != "ok") throw SearchIndexError(s.text(0), true);
+    }
+    {
+      Statement s(db, "PRAGMA user_version");
+      health.current_format = s.step() && s.int64(0) == kFormat;
+    }
+    if (health.current_format) {
+      Statement s(db, std::string(kBoxColumns) + "ORDER BY id");
+      while (s.step()) health.boxes.push_back(RowOf(s));
+    }
+  } catch (const SearchIndexError& e) {
+    // SQLite's own words ("file is not a database"), without our prefixes.
+    const int rc = db ? sqlite3_errcode(db) : SQLITE_OK;
+    const bool sqlite_said = rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE;
+    (e.corrupt() ? health.damage : health.error) = sqlite_said ? sqlite3_errmsg(db) : e.what();
+  }
+  sqlite3_close_v2(db);
+  return health;
+}
 
 SearchIndexDb::SearchIndexDb(const fs::path& file) {
   try {

@@ -43,8 +43,20 @@ struct WordPiece {
   WordMatch mode = WordMatch::kSubstring;
 };
 
+// What loft check reads of the file without changing it.
+struct SearchIndexHealth {
+  bool exists = false;
+  std::string damage;          // why the file is damaged; empty: it is not
+  std::string error;           // could not be read for another reason (a lock held too long)
+  bool current_format = false;  // another format is simply rebuilt on first use
+  std::vector<SearchBoxRow> boxes;
+};
+
 class SearchIndexDb {
  public:
+  // Never creates, changes or removes the file.
+  static SearchIndexHealth Inspect(const std::filesystem::path& file);
+
   // Bumped whenever the indexed text or the table layout changes: an index
   // of another format is thrown away and rebuilt.
   static constexpr int kFormat = 2;  // 1: FTS5 trigram tables

@@ -155,6 +155,43 @@ struct MailboxSnapshot {
   const MessageInfo* find(uint32_t uid) const;
 };
 
+// ---- Consistency check (loft check) ----
+
+// One thing UserStore::check() found wrong, and what it did about it.
+struct CheckFinding {
+  enum class Kind {
+    kIndexDamaged,  // index.sqlite unreadable, failing its integrity check, or rows without their parent
+    kMailboxDir,    // a mailbox's directory (or its cur/, new/, tmp/) is missing
+    kMissingFile,   // a message row whose file is gone
+    kSizeMismatch,  // a message row whose size is not its file's size
+    kSharedFile,    // two rows of one mailbox naming the same file
+    kCounters,      // UIDNEXT not above every UID, or HIGHESTMODSEQ below a MODSEQ
+    kTombstone,     // an expunge record for a UID that is still present
+    kCachedTree,    // a cached MIME tree that cannot be served for its message
+    kOrphanFile,    // a file in cur/ no row names, or one left in tmp/ long ago
+    kUnknownDir,    // a directory in the Maildir that belongs to no mailbox
+    kSearchIndex,   // the search index is damaged or claims more than the mailbox holds
+  };
+  Kind kind = Kind::kIndexDamaged;
+  std::string mailbox;  // empty: about the user's store as a whole
+  uint32_t uid = 0;     // 0: not about one message
+  std::string file;     // the file or directory concerned, relative to the user's directory; may be empty
+  std::string problem;  // what is wrong, naming the file or directory
+  std::string action;   // what was done; empty when nothing was
+  bool repaired = false;
+  // One line: "mailbox INBOX uid 7: file X is missing; row removed".
+  std::string line() const;
+};
+
+struct CheckReport {
+  std::vector<CheckFinding> findings;
+  std::vector<std::string> notes;  // what was left unchecked or unrepaired, and why
+  uint32_t mailboxes = 0;          // how much was looked at
+  uint64_t messages = 0;
+  bool complete = true;            // false: part of the check failed (see notes)
+  size_t unrepaired() const;       // findings still standing
+};
+
 // Change feed subscription: the callback runs on the committing thread, so
 // it must only hand off (post to an event loop), never do work.
 class Subscription {
@@ -297,6 +334,13 @@ class UserStore {
   // committed change to it, including changes announced by other processes
   // through Store::notify_external().
   virtual std::unique_ptr<Subscription> subscribe(std::function<void(const std::string& mailbox)> cb) = 0;
+
+  // Verifies the store (index against files, UIDs, MODSEQs, sizes, derived
+  // data) and, with `repair`, repairs what can be repaired without deleting
+  // mail; every change is announced like any other commit. Not pure
+  // virtual; the default checks what the calls above can see (UID order,
+  // counters, each message's size against its file) and repairs nothing.
+  virtual CheckReport check(bool repair);
 };
 
 // The whole store: all users' mail under one data directory.
@@ -313,6 +357,10 @@ class Store {
   // serving process calls this when a datagram "<user>\n<mailbox>" arrives on
   // MaildirOptions::notify_socket.
   virtual void notify_external(const std::string& user, const std::string& mailbox) = 0;
+  // loft check: UserStore::check() of the user's mail, plus what must be
+  // looked at before the store can be opened (a damaged index). Not pure
+  // virtual; the default is user(name)->check(repair).
+  virtual CheckReport check_user(const std::string& name, bool repair);
 };
 
 struct MaildirOptions {

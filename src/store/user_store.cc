@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <unordered_set>
 
+#include "store/lost_found.h"
 #include "store/mailbox_names.h"
 #include "store/maildir_files.h"
 
@@ -16,25 +17,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A file in cur/ without an index row may belong to a writer between its
-// rename and its commit; only after this long is it surely an orphan.
-constexpr std::chrono::seconds kOrphanAge{10 * 60};
-// Maildir convention for abandoned files in tmp/.
-constexpr std::chrono::seconds kStaleTmpAge{36 * 60 * 60};
-
-struct DefaultMailbox {
-  const char* name;
-  const char* special_use;
-};
-constexpr DefaultMailbox kDefaultMailboxes[] = {
-    {kInboxName, ""},     {"Drafts", "\\Drafts"}, {"Sent", "\\Sent"},
-    {"Trash", "\\Trash"}, {"Junk", "\\Junk"},     {"Archive", "\\Archive"},
-};
-
 }  // namespace
 
 MaildirUserStore::MaildirUserStore(std::string user, const MaildirOptions& opts,
-                                   std::shared_ptr<const Notifier> notifier)
+                                   std::shared_ptr<const Notifier> notifier, bool housekeeping)
     : user_(std::move(user)),
       user_dir_(opts.root / user_),
       maildir_(user_dir_ / "Maildir"),
@@ -48,12 +34,14 @@ MaildirUserStore::MaildirUserStore(std::string user, const MaildirOptions& opts,
   } else if (opts_.fsync) {
     fsync_dir(opts_.root);
   }
-  make_maildir(maildir_, opts_.fsync);
+  if (housekeeping) make_maildir(maildir_, opts_.fsync);
   db_ = std::make_unique<IndexDb>(user_dir_ / "index.sqlite", opts_.fsync);
   std::lock_guard lock(mu_);
-  create_default_mailboxes();
-  clean_up();
-  start_search_index();
+  if (housekeeping) {
+    create_default_mailboxes();
+    clean_up();
+  }
+  start_search_index(/*background=*/housekeeping);
 }
 
 void MaildirUserStore::create_default_mailboxes() {
@@ -122,11 +110,21 @@ void MaildirUserStore::clean_mailbox_files(const MailboxRow& row) {
   std::vector<FileEntry> cur = list_files(dir / "cur");
   std::vector<std::string> indexed = db_->files(row.id);
   std::unordered_set<std::string> known(indexed.begin(), indexed.end());
+  // Old orphans go to lost+found, never deleted. By the order of work they
+  // are deliveries never acknowledged or messages expunged but not yet
+  // unlinked; but a lost or replaced index makes every message look like one.
+  LostFound lost(user_dir_, opts_.fsync);
+  bool moved = false;
   for (const FileEntry& f : cur) {
-    // Only our own names: a foreign file is not ours to delete.
-    if (known.count(f.name) || !is_store_file_name(f.name)) continue;
-    if (is_older_than(f.mtime, kOrphanAge)) unlink_quiet(dir / "cur" / f.name);
+    // Only our own names: a foreign file is not ours to move.
+    if (known.count(f.name) || !is_store_file_name(f.name) || !is_older_than(f.mtime, kOrphanAge)) continue;
+    try {
+      lost.take(dir / "cur" / f.name, lost_found_folder(row.dir), f.name);
+      moved = true;
+    } catch (const StoreError&) {
+    }
   }
+  if (moved) lost.sync();
 }
 
 MailboxRow MaildirUserStore::require_mailbox(std::string_view canonical_name) {

@@ -10,6 +10,7 @@
 
 #include <time.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -28,9 +29,23 @@ namespace loft::store::internal {
 
 class MaildirSearchFeed;
 
+// A file in cur/ without an index row may belong to a writer between its
+// rename and its commit; only after this long is it surely an orphan. The
+// same holds for a mailbox directory without a row (create_mailbox makes it
+// inside its transaction).
+inline constexpr std::chrono::seconds kOrphanAge{10 * 60};
+// Maildir convention for abandoned files in tmp/.
+inline constexpr std::chrono::seconds kStaleTmpAge{36 * 60 * 60};
+
 class MaildirUserStore : public UserStore {
  public:
-  MaildirUserStore(std::string user, const MaildirOptions& opts, std::shared_ptr<const Notifier> notifier);
+  // Without housekeeping (loft check), opening changes nothing: no default
+  // mailboxes are made and no orphan or stale file is removed, so that the
+  // check sees them (and a repair keeps them); nor does the search index
+  // start a background indexer (the serving process indexes what the
+  // check announces).
+  MaildirUserStore(std::string user, const MaildirOptions& opts, std::shared_ptr<const Notifier> notifier,
+                   bool housekeeping = true);
   ~MaildirUserStore() override;
 
   const std::string& user() const override { return user_; }
@@ -69,6 +84,7 @@ class MaildirUserStore : public UserStore {
   std::unique_ptr<MailboxSearchIndex> search_index(std::string_view mailbox) override;
   std::optional<uint32_t> update_search_index(std::string_view mailbox) override;
   std::unique_ptr<Subscription> subscribe(std::function<void(const std::string& mailbox)> cb) override;
+  CheckReport check(bool repair) override;
 
   // A change made by another process (Store::notify_external): subscribers
   // only, no datagram.
@@ -92,7 +108,7 @@ class MaildirUserStore : public UserStore {
   void finish_pending_removals();
   void clean_mailbox_files(const MailboxRow& row);
   void announce(const Changed& changed);
-  void start_search_index();
+  void start_search_index(bool background);
   // Removes these messages of a mailbox (rows, tombstones, counters) inside
   // the caller's write transaction; the files to unlink after the commit go
   // to *unlink_after.
@@ -108,6 +124,20 @@ class MaildirUserStore : public UserStore {
   std::vector<MessageInfo> change_flags(std::string_view mailbox, std::span<const uint32_t> uids, int mode,
                                         uint32_t flags, std::span<const std::string> keywords, uint64_t max_modseq,
                                         std::vector<uint32_t>* modified);
+
+  // loft check, one part each (user_store_check*.cc); called WITHOUT mu_.
+  // Each adds its findings to the report and, with repair, repairs them in
+  // write transactions and announces what changed.
+  void check_inbox_row(bool repair, CheckReport& report);
+  void check_mailbox_dirs(const MailboxRow& row, bool repair, CheckReport& report);
+  // Returns how many messages the mailbox has.
+  uint64_t check_messages(const MailboxRow& row, bool repair, CheckReport& report);
+  struct MessagePlan;  // what check_messages() found to repair (user_store_check.cc)
+  void repair_messages(const MailboxRow& row, MessagePlan& plan, std::vector<CheckFinding>& found);
+  void check_trees(const MailboxRow& row, bool repair, CheckReport& report);
+  void check_loose_files(const MailboxRow& row, bool repair, CheckReport& report);
+  void check_unknown_dirs(bool repair, CheckReport& report);
+  void check_search_index(bool repair, CheckReport& report);
 
   // Taking in new/ (user_store_scan.cc); called WITHOUT mu_.
   struct Import;

@@ -112,9 +112,11 @@ class MaildirSearchFeed : public SearchIndexFeed {
   MaildirUserStore& s_;
 };
 
-void MaildirUserStore::start_search_index() {
+void MaildirUserStore::start_search_index(bool background) {
   search_feed_ = std::make_shared<MaildirSearchFeed>(*this);
-  search_ = std::make_shared<SearchIndex>(user_dir_ / "search.sqlite", *search_feed_, SearchIndex::Options{});
+  SearchIndex::Options options;
+  options.background = background;
+  search_ = std::make_shared<SearchIndex>(user_dir_ / "search.sqlite", *search_feed_, options);
 }
 
 MaildirUserStore::~MaildirUserStore() {

@@ -302,7 +302,7 @@ TEST(StoreScanCrash, KilledScannerLosesNothingAndTakesNothingTwice) {
   EXPECT_THAT(files_below(maildir / "new"), IsEmpty());
   IndexSql sql(index);
   EXPECT_EQ(sql.count("SELECT COUNT(*) FROM new_imports"), 0);
-  // Files of killed batches are orphans, invisible, removed once old enough.
+  // Files of killed batches are orphans, invisible, moved to lost+found once old enough.
   EXPECT_GE(files_below(maildir / "cur").size(), static_cast<size_t>(dropped));
 }
 

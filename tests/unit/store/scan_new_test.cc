@@ -26,6 +26,11 @@ void set_mtime(const fs::path& p, time_t when) {
   ASSERT_EQ(utimes(p.c_str(), tv), 0);
 }
 
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 void age_directory(const fs::path& p) { set_mtime(p, time(nullptr) - 100); }
 
 TEST_F(StoreTest, ScanNewTakesFilesInNameOrderAndNormalises) {
@@ -94,7 +99,7 @@ TEST_F(StoreTest, ScanNewAfterCrashBetweenCommitAndUnlinkDoesNotDuplicate) {
   EXPECT_THAT(files_below(maildir() / "new"), IsEmpty());
 }
 
-TEST_F(StoreTest, OpenDeletesOldOrphansOnlyAndStaleTmpFiles) {
+TEST_F(StoreTest, OpenMovesOldOrphansToLostFoundAndDeletesStaleTmpFiles) {
   uint32_t uid = user_->append("INBOX", message_of("kept"));
   const std::string old_orphan = internal::cur_file_name(internal::new_unique_name(), 3);
   const std::string new_orphan = internal::cur_file_name(internal::new_unique_name(), 3);
@@ -115,6 +120,7 @@ TEST_F(StoreTest, OpenDeletesOldOrphansOnlyAndStaleTmpFiles) {
   }
   reopen();
   EXPECT_FALSE(fs::exists(maildir() / "cur" / old_orphan));
+  EXPECT_EQ(read_file(maildir().parent_path() / "lost+found" / "INBOX" / old_orphan), "old");
   EXPECT_TRUE(fs::exists(maildir() / "cur" / new_orphan));
   EXPECT_TRUE(fs::exists(maildir() / "cur" / "foreign-file:2,S"));
   EXPECT_FALSE(fs::exists(maildir() / "tmp" / "stale"));
@@ -122,6 +128,21 @@ TEST_F(StoreTest, OpenDeletesOldOrphansOnlyAndStaleTmpFiles) {
   EXPECT_EQ(read_message(*user_, "INBOX", uid), "kept");
   // Orphans are invisible in the meantime.
   EXPECT_EQ(user_->list_messages("INBOX").size(), 1u);
+}
+
+// A lost index makes every message an orphan: the housekeeping must not
+// delete the user's mail then.
+TEST_F(StoreTest, ALostIndexNeverCostsTheMail) {
+  user_->append("INBOX", message_of("precious"));
+  const std::vector<std::string> files = files_below(maildir() / "cur");
+  ASSERT_EQ(files.size(), 1u);
+  set_mtime(maildir() / "cur" / files[0], time(nullptr) - 30 * 24 * 3600);
+  user_.reset();
+  store_.reset();
+  for (const char* f : {"index.sqlite", "index.sqlite-wal", "index.sqlite-shm"}) fs::remove(maildir().parent_path() / f);
+  reopen();
+  EXPECT_EQ(user_->list_messages("INBOX").size(), 0u);
+  EXPECT_EQ(read_file(maildir().parent_path() / "lost+found" / "INBOX" / files[0]), "precious");
 }
 
 TEST_F(StoreTest, OpenFinishesAnInterruptedMailboxRemoval) {
