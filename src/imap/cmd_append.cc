@@ -39,6 +39,9 @@ struct AppendResult {
 
 CommandReader::LiteralVerdict ImapSession::check_literal(const CommandReader::LiteralRequest& r) const {
   if (r.name != "APPEND" || r.uid || !r.args) return CommandReader::DefaultLiteralVerdict(r, reader_.options());
+  // The first argument is the mailbox name (an astring, so possibly a
+  // literal), not a message.
+  if (r.args->size() == 1) return CommandReader::DefaultLiteralVerdict(r, reader_.options());
   CommandReader::LiteralVerdict v;
   if (std::optional<ArgError> e = CheckAppendBeforeData(*r.args, r.size, utf8_mode())) {
     v.accept = false;

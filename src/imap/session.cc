@@ -23,6 +23,11 @@ constexpr std::array<std::string_view, 27> kPostLogin = {
 // The commands with a UID form (RFC 3501 6.4.8, UIDPLUS, MOVE).
 constexpr std::array<std::string_view, 6> kUidCommands = {"FETCH", "STORE", "SEARCH", "COPY", "MOVE", "EXPUNGE"};
 
+// Queued output above which no further command is read: a client that
+// pipelines commands without reading the answers gets no more of them until
+// it does, so its answers cannot pile up in memory (cf. POP3, LMTP).
+constexpr size_t kOutputHighWater = 256 * 1024;
+
 template <size_t N>
 bool Contains(const std::array<std::string_view, N>& set, std::string_view name) {
   for (std::string_view s : set)
@@ -59,8 +64,18 @@ ImapSession::~ImapSession() { subscription_.reset(); }
 void ImapSession::on_open() {
   guarded([&] {
     host_.set_idle_timeout(current_idle_timeout());
+    // The login timeout also counts from the connection, whatever arrives
+    // meanwhile: a client trickling bytes (slow-loris) cannot keep an
+    // unauthenticated connection (Dovecot's imap-login does the same).
+    host_.after(options_.login_timeout, [this] { guarded([&] { login_deadline(); }); });
     untagged("OK [CAPABILITY " + capability_list() + "] Loft ready.");
   });
+}
+
+void ImapSession::login_deadline() {
+  if (closing_ || state_ != State::kNotAuthenticated) return;
+  untagged("BYE Disconnected for inactivity.");
+  disconnect();
 }
 
 void ImapSession::on_input(std::string& buffer) {
@@ -82,10 +97,17 @@ void ImapSession::on_timeout() {
 
 void ImapSession::on_output_drained() {
   guarded([&] {
-    if (closing_ || !on_drained_) return;
-    std::function<void()> next = std::move(on_drained_);
-    on_drained_ = nullptr;
-    next();
+    if (closing_) return;
+    if (on_drained_) {
+      std::function<void()> next = std::move(on_drained_);
+      on_drained_ = nullptr;
+      next();
+      return;
+    }
+    if (output_blocked_) {
+      output_blocked_ = false;
+      update_pause();  // resuming redelivers the pipelined input
+    }
   });
 }
 
@@ -100,6 +122,10 @@ void ImapSession::drive(std::string& buffer) {
   if (driving_) return;
   driving_ = true;
   while (!closing_ && !busy_) {
+    if (host_.output_pending() > kOutputHighWater) {
+      output_blocked_ = true;  // until on_output_drained()
+      break;
+    }
     if (idling_ || sasl_waiting_) {
       std::string line;
       RawLineReader::Status st = raw_reader_.read(buffer, &line);
@@ -224,7 +250,7 @@ void ImapSession::command_done(bool was_bad) {
 
 void ImapSession::update_pause() {
   if (closing_) return;
-  bool want = busy_;
+  bool want = busy_ || output_blocked_;
   if (want == paused_) return;
   paused_ = want;
   host_.pause_input(want);

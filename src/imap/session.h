@@ -78,6 +78,9 @@ class ImapSession : public net::Session {
   void arg_error(const Command& cmd, const ArgError& error);
   void command_done(bool was_bad);
   void update_pause();
+  // The login timeout, counted from the connection: closes it when not
+  // authenticated by then.
+  void login_deadline();
   void disconnect();
   void internal_error(const char* where);
   std::chrono::milliseconds current_idle_timeout() const;
@@ -166,6 +169,7 @@ class ImapSession : public net::Session {
   bool busy_ = false;      // a command is in progress: no further commands
   bool paused_ = false;    // what we last told the host
   bool driving_ = false;
+  bool output_blocked_ = false;  // too much unread output: no further commands until it drains
   bool closing_ = false;
   size_t bad_commands_ = 0;  // consecutive
   std::optional<Command> current_;  // the command in progress (for finish())

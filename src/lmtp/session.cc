@@ -25,6 +25,10 @@ namespace {
 constexpr size_t kMaxCommandLine = 4096;         // octets, not counting CRLF
 constexpr size_t kMaxPendingOutput = 256 << 10;  // stop reading commands above this much unsent output
 constexpr size_t kFlushThreshold = 16 << 10;     // hand batched replies to the host from this size on
+// Consecutive 500/501/503 replies after which the connection is closed with
+// 421, as Dovecot's smtp-server does (max_bad_commands): a client sending
+// garbage is not answered forever.
+constexpr size_t kMaxBadCommands = 10;
 
 struct AcceptedRcpt {
   Path path;              // for replies (path.text) and the duplicate rule
@@ -161,6 +165,18 @@ class LmtpSession final : public net::Session {
   void reply(std::string_view line) {
     out_.append(line);
     out_.append("\r\n");
+    std::string_view code = line.substr(0, 3);
+    if (code == "500" || code == "501" || code == "503")
+      ++bad_commands_;
+    else
+      bad_commands_ = 0;
+  }
+
+  // After a command's reply: too many bad commands in a row end the session.
+  void check_bad_commands() {
+    if (bad_commands_ <= kMaxBadCommands || closed_) return;
+    reply("421 4.7.0 " + opts_.hostname + " Too many invalid commands.");
+    close();
   }
 
   void flush() {
@@ -213,6 +229,7 @@ class LmtpSession final : public net::Session {
         // +1: the CR of a line of exactly the maximum may be here already.
         if (buf.size() - pos > kMaxCommandLine + 1) {
           reply("500 5.5.2 Line too long");
+          check_bad_commands();
           discarding_line_ = true;
           pos = buf.size();
         }
@@ -223,9 +240,11 @@ class LmtpSession final : public net::Session {
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line.size() > kMaxCommandLine) {
         reply("500 5.5.2 Line too long");
+        check_bad_commands();
         continue;
       }
       command(line);
+      check_bad_commands();
     }
     buf.erase(0, pos);
   }
@@ -477,6 +496,7 @@ class LmtpSession final : public net::Session {
 
   std::string out_;  // replies not yet handed to the host
   bool closed_ = false;
+  size_t bad_commands_ = 0;  // consecutive 500/501/503 replies
   bool busy_ = false;      // an offload job is running
   bool draining_ = false;  // waiting for the client to read its replies
   bool paused_ = false;    // what we last told the host

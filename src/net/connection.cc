@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace loft::net {
 
@@ -82,11 +83,11 @@ void Connection::handle_readable() {
     if (in_.size() >= kMaxInput) break;
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n > 0) {
-      last_input_ = EventLoop::Clock::now();
       if (ssl_) {
         feed_tls(buf, static_cast<size_t>(n));
       } else {
         in_.append(buf, static_cast<size_t>(n));
+        note_input(buf, static_cast<size_t>(n));
       }
       if (static_cast<size_t>(n) < sizeof buf) break;
       continue;
@@ -128,6 +129,7 @@ void Connection::feed_tls(const char* data, size_t len) {
     int n = SSL_read(ssl_, buf, sizeof buf);
     if (n > 0) {
       in_.append(buf, static_cast<size_t>(n));
+      note_input(buf, static_cast<size_t>(n));
       continue;
     }
     int err = SSL_get_error(ssl_, n);
@@ -166,6 +168,18 @@ void Connection::tls_handshake_step() {
   ERR_clear_error();
   spdlog::info("TLS handshake with {} failed: {}", peer_address_, msg);
   shutdown_now();
+}
+
+// Input re-arms the idle timer only when it is progress: a line end, or
+// kProgressOctets since the last re-arm (literals, message data). A client
+// trickling a byte at a time into a line (slow-loris) is closed after the
+// idle timeout like a silent one. Handshake bytes never count: a TLS
+// handshake has the idle timeout from its start.
+void Connection::note_input(const char* data, size_t len) {
+  progress_octets_ += len;
+  if (progress_octets_ < kProgressOctets && std::memchr(data, '\n', len) == nullptr) return;
+  progress_octets_ = 0;
+  last_input_ = EventLoop::Clock::now();
 }
 
 void Connection::pump_tls_output() {

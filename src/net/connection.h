@@ -59,6 +59,7 @@ class Connection : public SessionHost, public std::enable_shared_from_this<Conne
   static constexpr size_t kReadChunk = 64 * 1024;
   static constexpr size_t kMaxInput = 1024 * 1024;  // stop reading above this
   static constexpr size_t kLowWater = 64 * 1024;
+  static constexpr size_t kProgressOctets = 1024;  // input that re-arms the idle timer without a line end
 
   void on_events(uint32_t events);
   void handle_readable();
@@ -72,6 +73,7 @@ class Connection : public SessionHost, public std::enable_shared_from_this<Conne
   void update_interest();
   void shutdown_now();
   void arm_idle_timer();
+  void note_input(const char* data, size_t len);
 
   EventLoop* loop_;
   WorkerPool* workers_;
@@ -105,6 +107,7 @@ class Connection : public SessionHost, public std::enable_shared_from_this<Conne
 
   std::chrono::milliseconds idle_timeout_{0};
   EventLoop::Clock::time_point last_input_{};
+  size_t progress_octets_ = 0;  // plaintext input since last_input_ moved, without a line end
   EventLoop::TimerId idle_timer_ = 0;
   SessionFactory factory_;
 };

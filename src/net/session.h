@@ -48,7 +48,8 @@ class SessionHost {
   virtual void close() = 0;
 
   // Calls Session::on_timeout when no input arrived for this long
-  // (0 disables). Re-armed by every input.
+  // (0 disables). Re-armed by input that ends a line or brings at least
+  // 1 KiB: bytes trickled into a line do not keep a connection open.
   virtual void set_idle_timeout(std::chrono::milliseconds timeout) = 0;
 
   // Runs `work` on a worker thread, then `done` on the event loop. If the

@@ -19,6 +19,16 @@ Pop3Session::~Pop3Session() { release_lock(); }
 void Pop3Session::on_open() {
   guarded([&] {
     host_.set_idle_timeout(current_idle_timeout());
+    // The login timeout also counts from the connection, whatever arrives
+    // meanwhile: a client trickling bytes (slow-loris) cannot keep an
+    // unauthenticated connection.
+    host_.after(options_.login_timeout, [this] {
+      guarded([&] {
+        if (closing_ || phase_ != Phase::kAuthorization) return;
+        send("-ERR Disconnected for inactivity.");
+        disconnect();
+      });
+    });
     std::string greeting = "+OK Loft ready.";
     if (options_.apop) {
       apop_timestamp_ = make_apop_timestamp(options_.hostname);

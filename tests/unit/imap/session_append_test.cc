@@ -59,6 +59,22 @@ TEST_F(ImapAppendTest, SynchronisingLiteralGetsContinuation) {
   EXPECT_EQ(body("INBOX", 2), "A: b\r\n\r\nc\r\n");
 }
 
+// mailbox = astring: the name may come as a literal of its own.
+TEST_F(ImapAppendTest, MailboxNameAsLiteral) {
+  alice()->create_mailbox("Stash box");
+  auto c = login();
+  EXPECT_EQ(c->send_raw("a APPEND {9}\r\n"), "+ OK\r\n");
+  EXPECT_EQ(c->send_raw("Stash box {20}\r\n"), "+ OK\r\n");
+  EXPECT_EQ(c->send_raw(kMsg + "\r\n"),
+            "a OK [APPENDUID " + validity("Stash box") + " 1] Append completed.\r\n");
+  EXPECT_EQ(c->send_raw("b APPEND " + Lit("Stash box") + " (\\Seen) " + Lit(kMsg) + "\r\n"),
+            "b OK [APPENDUID " + validity("Stash box") + " 2] Append completed.\r\n");
+  EXPECT_EQ(list("Stash box").size(), 2u);
+  // A name too long for a literal is refused before its data.
+  EXPECT_EQ(c->send_raw("c APPEND {100000}\r\n"),
+            "c BAD Error in IMAP command APPEND: Literal size too large\r\n");
+}
+
 TEST_F(ImapAppendTest, AppendToTheSelectedMailboxAnnouncesExists) {
   deliver();
   auto c = select();

@@ -173,6 +173,8 @@ TEST_F(ImapSelectTest, IdleWithoutMailboxEndsOnDone) {
 
 TEST_F(ImapSelectTest, IdleKeepsTheConnectionAliveAndLongerThanOtherCommands) {
   auto c = select();
+  c->host.fire_long_timers();  // the login deadline: nothing once logged in
+  EXPECT_EQ(c->poll(), "");
   EXPECT_EQ(c->host.idle, std::chrono::milliseconds(std::chrono::minutes(30)));
   EXPECT_EQ(c->cmd("i IDLE"), "+ idling\r\n");
   EXPECT_EQ(c->host.idle, std::chrono::milliseconds(std::chrono::minutes(60)));

@@ -398,6 +398,22 @@ TEST_F(LmtpSessionTest, MalformedRecipients) {
   EXPECT_EQ(send("RCPT TO:<Alice>\r\n"), "250 2.1.5 OK\r\n");
 }
 
+// As Dovecot's smtp-server: more than 10 consecutive 500/501/503 replies
+// close the connection; any other reply starts the count again.
+TEST_F(LmtpSessionTest, TooManyInvalidCommandsCloseTheConnection) {
+  start();
+  std::string ten_bad, ten_replies;
+  for (int i = 0; i < 10; ++i) {
+    ten_bad += "\x01garbage\xff\r\n";
+    ten_replies += "500 5.5.1 Unknown command\r\n";
+  }
+  EXPECT_EQ(send(ten_bad + "NOOP\r\n" + ten_bad), ten_replies + "250 2.0.0 OK\r\n" + ten_replies);
+  EXPECT_FALSE(host_->closed);
+  EXPECT_EQ(send("MAIL FROM:<s@x>\r\nNOOP\r\n"),
+            "503 5.5.1 LHLO needed first\r\n421 4.7.0 mx.test Too many invalid commands.\r\n");
+  EXPECT_TRUE(host_->closed);
+}
+
 TEST_F(LmtpSessionTest, IdleTimeout) {
   start();
   send("LHLO client.test\r\nMAIL FROM:<s@x>\r\n");

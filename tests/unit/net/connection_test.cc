@@ -54,8 +54,8 @@ class TestSession : public Session {
         host_.write("max-pending " + std::to_string(max_pending_) + "\r\n");
         continue;
       }
-      if (line == "IDLE") {
-        host_.set_idle_timeout(std::chrono::milliseconds(200));
+      if (line == "IDLE" || line.rfind("IDLE ", 0) == 0) {
+        host_.set_idle_timeout(std::chrono::milliseconds(line == "IDLE" ? 200 : std::stoul(line.substr(5))));
         host_.write("idle set\r\n");
         continue;
       }
@@ -185,6 +185,11 @@ class Client {
     return out;
   }
   bool at_eof() { return buf_.empty() && !fill(); }
+  // Whether the server sent something not yet read (without waiting).
+  bool has_input() {
+    char c;
+    return !buf_.empty() || recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+  }
 
  private:
   bool fill() {
@@ -280,6 +285,42 @@ TEST_F(NetTest, IdleTimeoutClosesAfterSilence) {
   EXPECT_EQ(c.line(), "idle set");
   EXPECT_EQ(c.line(), "timeout");
   EXPECT_TRUE(c.at_eof());
+}
+
+// Slow-loris: bytes trickled into a line are no progress; the idle timeout
+// (200 ms here) closes the connection as if it were silent.
+TEST_F(NetTest, TrickledBytesDoNotPostponeTheIdleTimeout) {
+  Client c(plain_port_);
+  EXPECT_EQ(c.line(), "hello");
+  c.send("IDLE\r\n");
+  EXPECT_EQ(c.line(), "idle set");
+  int sent = 0;
+  for (; sent < 40 && !c.has_input(); ++sent) {  // one byte every 50 ms, for up to 2 s
+    c.send("x");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_LT(sent, 30) << "the trickle kept the connection open";
+  EXPECT_EQ(c.line(), "timeout");
+  EXPECT_TRUE(c.at_eof());
+}
+
+// Complete lines (commands) and bulk data (literals) keep it open.
+TEST_F(NetTest, LinesAndBulkDataPostponeTheIdleTimeout) {
+  Client c(plain_port_);
+  EXPECT_EQ(c.line(), "hello");
+  c.send("IDLE 600\r\n");
+  EXPECT_EQ(c.line(), "idle set");
+  for (int i = 0; i < 6; ++i) {  // 900 ms in all, longer than the idle timeout
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    c.send("n" + std::to_string(i) + "\r\n");
+    EXPECT_EQ(c.line(), "echo n" + std::to_string(i));
+  }
+  for (int i = 0; i < 6; ++i) {  // 2 KiB without a line end every 150 ms
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    c.send(std::string(2048, 'y'));
+  }
+  c.send("\r\n");
+  EXPECT_EQ(c.line(), "echo " + std::string(6 * 2048, 'y'));
 }
 
 TEST_F(NetTest, QuitFlushesThenCloses) {

@@ -154,15 +154,15 @@ TEST_F(Pop3Test, ThrottleDelaysAnswersAfterRepeatedFailures) {
     EXPECT_EQ(unknown->cmd("USER ghost"), "+OK\r\n");
     EXPECT_EQ(unknown->cmd("PASS wrong"), kAuthFailed);
   }
-  // Three free failures, then 250 ms doubling; the same for a user that
-  // does not exist.
-  std::vector<std::chrono::milliseconds> expected = {250ms, 500ms};
+  // The login deadline (60 s from the connection); three free failures,
+  // then 250 ms doubling; the same for a user that does not exist.
+  std::vector<std::chrono::milliseconds> expected = {60000ms, 250ms, 500ms};
   EXPECT_EQ(known->host.delays, expected);
   EXPECT_EQ(unknown->host.delays, expected);
   // The delay applies to a correct password too, and success is recorded.
   EXPECT_EQ(known->cmd("USER alice"), "+OK\r\n");
   EXPECT_EQ(known->cmd("PASS alice-pass"), "+OK Logged in.\r\n");
-  EXPECT_EQ(known->host.delays.size(), 3u);
+  EXPECT_EQ(known->host.delays.size(), 4u);
   EXPECT_EQ(known->host.delays.back(), 1000ms);
 }
 
@@ -438,14 +438,43 @@ TEST_F(Pop3Test, BinaryGarbageNeverCrashes) {
 }
 
 TEST_F(Pop3Test, LoginTimeout) {
-  ctx_->options.login_timeout = 5s;
   auto c = connect();
-  EXPECT_EQ(c->host.idle, std::chrono::milliseconds(5s));
+  EXPECT_EQ(c->host.idle, std::chrono::milliseconds(60s));
   c->host.take();
   c->session->on_timeout();
   c->host.run();
   EXPECT_EQ(c->host.take(), "-ERR Disconnected for inactivity.\r\n");
   EXPECT_TRUE(c->closed());
+}
+
+// The login timeout also counts from the connection: commands (or bytes
+// trickled in, slow-loris) do not postpone it.
+TEST_F(Pop3Test, LoginDeadlineCountsFromTheConnection) {
+  auto c = connect();
+  ASSERT_EQ(c->host.delays, std::vector<std::chrono::milliseconds>{60000ms});
+  EXPECT_EQ(c->cmd("CAPA").substr(0, 5), "+OK\r\n");
+  EXPECT_EQ(c->cmd("USER alice"), "+OK\r\n");
+  c->host.take();
+  c->host.fire_long_timers();
+  c->host.run();
+  EXPECT_EQ(c->host.take(), "-ERR Disconnected for inactivity.\r\n");
+  EXPECT_TRUE(c->closed());
+  // A short one fires by itself (the fake host runs timers under a minute at once).
+  ctx_->options.login_timeout = 5s;
+  auto d = connect();
+  EXPECT_EQ(d->host.take(), "+OK Loft ready.\r\n-ERR Disconnected for inactivity.\r\n");
+  EXPECT_TRUE(d->closed());
+}
+
+TEST_F(Pop3Test, LoginDeadlineDoesNothingAfterLogin) {
+  auto c = connect();
+  EXPECT_EQ(c->cmd("USER alice"), "+OK\r\n");
+  EXPECT_EQ(c->cmd("PASS alice-pass"), "+OK Logged in.\r\n");
+  c->host.fire_long_timers();
+  c->host.run();
+  EXPECT_EQ(c->host.take(), "");
+  EXPECT_FALSE(c->closed());
+  EXPECT_EQ(c->cmd("NOOP"), "+OK\r\n");
 }
 
 TEST_F(Pop3Test, PipelinedLoginCommandsRunInOrder) {
