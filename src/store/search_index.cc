@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 
 #include "store/search_index_words.h"
@@ -56,18 +57,26 @@ class IndexReader : public MailboxSearchIndex {
       });
     }
     std::optional<std::vector<uint32_t>> found;
+    std::vector<uint32_t> too_big;
     {
       std::lock_guard lock(index_->read_mu_);
       try {
         if (!index_->reader_) index_->reader_ = std::make_unique<SearchIndexDb>(index_->file_);
         found = index_->reader_->find(box_, through_, field, pieces);
+        if (found) too_big = index_->reader_->unindexed(box_, through_);
       } catch (const SearchIndexError&) {
         index_->reader_.reset();  // reopened next time; this key is scanned
         return std::nullopt;
       }
     }
-    if (!found || split.size() == 1) return found;
-    return check(field, folded_needle, *found);
+    if (found && split.size() > 1) found = check(field, folded_needle, *found);
+    if (!found || too_big.empty()) return found;
+    // Messages too big to index are read, as the scan would.
+    std::optional<std::vector<uint32_t>> big = check(field, folded_needle, too_big);
+    if (!big) return std::nullopt;
+    std::vector<uint32_t> both;
+    std::set_union(found->begin(), found->end(), big->begin(), big->end(), std::back_inserter(both));
+    return both;
   }
 
  private:
@@ -198,15 +207,20 @@ std::optional<SearchIndex::Box> SearchIndex::catch_up(const std::string& canonic
         if (!batch) return std::nullopt;
         if (batch->last_uid == 0) break;
         std::vector<std::pair<uint32_t, SearchDoc>> docs;
+        std::vector<uint32_t> unindexed;
         docs.reserve(batch->messages.size());
         for (MessageToIndex& m : batch->messages) {
+          if (m.too_big) {
+            unindexed.push_back(m.uid);
+            continue;
+          }
           std::optional<mime::Message> tree = mime::Message::Deserialize(m.tree);
           if (!tree) tree = mime::Message::Deserialize(mime::ParseMessage(m.data).Serialize());
           if (!tree) continue;  // cannot happen: a fresh parse always deserialises
           docs.emplace_back(m.uid, MakeSearchDoc(*tree, m.data));
           m.data = std::string();
         }
-        if (!db().add(box.id, box.indexed_through, batch->last_uid, docs)) {
+        if (!db().add(box.id, box.indexed_through, batch->last_uid, docs, unindexed)) {
           // Another process indexed (or rebuilt) meanwhile: start from its state.
           std::optional<SearchBoxRow> now = db().box_by_id(box.id);
           if (!now) break;

@@ -76,10 +76,16 @@ struct SearchMailboxKey {
   auto operator<=>(const SearchMailboxKey&) const = default;
 };
 
+// Messages bigger than this are not read into the index: indexing one
+// would take its size several times over in memory, for seconds, and hold
+// up the indexer's stop. Every search reads them instead, as a scan would.
+inline constexpr uint64_t kMaxIndexedBytes = 16 << 20;
+
 struct MessageToIndex {
   uint32_t uid = 0;
-  std::string data;  // the whole message
+  std::string data;  // the whole message (empty when too_big)
   std::string tree;  // mime::Message::Serialize() form, the same the scan uses
+  bool too_big = false;  // above kMaxIndexedBytes: not read
 };
 
 struct MessagesToIndex {

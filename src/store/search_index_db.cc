@@ -22,6 +22,7 @@ bool IsCorruption(int rc) {
 std::string Vocab(int64_t box) { return "vocab_" + std::to_string(box); }
 std::string Fresh(int64_t box) { return "fresh_" + std::to_string(box); }
 std::string Postings(int64_t box) { return "postings_" + std::to_string(box); }
+std::string Unindexed(int64_t box) { return "unindexed_" + std::to_string(box); }
 
 // Stored field numbers; SearchDoc's members in this order.
 constexpr int kFieldCount = 7;
@@ -321,6 +322,8 @@ SearchBoxRow SearchIndexDb::create_box(const SearchMailboxKey& key) {
         exec("CREATE TABLE " + t +
              " (field INTEGER NOT NULL, word INTEGER NOT NULL, first_uid INTEGER NOT NULL, uids BLOB NOT NULL,"
              " PRIMARY KEY (field, word, first_uid)) WITHOUT ROWID");
+      // Messages too big to index (kMaxIndexedBytes): every search reads them.
+      exec("CREATE TABLE " + Unindexed(id) + " (uid INTEGER PRIMARY KEY)");
     }
     exec("COMMIT");
   } catch (...) {
@@ -337,7 +340,7 @@ void SearchIndexDb::drop_box(int64_t id) {
   try {
     Statement del(db_, "DELETE FROM boxes WHERE id=?");
     del.bind(1, id).run();
-    for (const std::string& t : {Vocab(id), Fresh(id), Postings(id)}) exec("DROP TABLE IF EXISTS " + t);
+    for (const std::string& t : {Vocab(id), Fresh(id), Postings(id), Unindexed(id)}) exec("DROP TABLE IF EXISTS " + t);
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -359,7 +362,7 @@ Vocabulary& SearchIndexDb::vocabulary(int64_t box, int field) {
 }
 
 bool SearchIndexDb::add(int64_t box, uint32_t expected, uint32_t through,
-                        const std::vector<std::pair<uint32_t, SearchDoc>>& docs) {
+                        const std::vector<std::pair<uint32_t, SearchDoc>>& docs, const std::vector<uint32_t>& unindexed) {
   std::vector<std::string> new_words(kFieldCount);
   exec("BEGIN IMMEDIATE");
   try {
@@ -413,10 +416,12 @@ bool SearchIndexDb::add(int64_t box, uint32_t expected, uint32_t through,
             .run();
       }
     }
+    Statement add_unindexed(db_, "INSERT OR IGNORE INTO " + Unindexed(box) + " (uid) VALUES (?)");
+    for (uint32_t uid : unindexed) add_unindexed.bind(1, static_cast<int64_t>(uid)).run();
     Statement upd(db_,
                   "UPDATE boxes SET indexed_through=?, row_count=row_count+?, fresh_count=fresh_count+? WHERE id=?");
     upd.bind(1, static_cast<int64_t>(through))
-        .bind(2, static_cast<int64_t>(docs.size()))
+        .bind(2, static_cast<int64_t>(docs.size() + unindexed.size()))
         .bind(3, static_cast<int64_t>(docs.size()))
         .bind(4, box)
         .run();
@@ -521,6 +526,14 @@ std::optional<std::vector<uint32_t>> SearchIndexDb::find(int64_t box, uint32_t t
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+}
+
+std::vector<uint32_t> SearchIndexDb::unindexed(int64_t box, uint32_t through) {
+  Statement s(db_, "SELECT uid FROM " + Unindexed(box) + " WHERE uid<=? ORDER BY uid");
+  s.bind(1, static_cast<int64_t>(through));
+  std::vector<uint32_t> out;
+  while (s.step()) out.push_back(static_cast<uint32_t>(s.int64(0)));
+  return out;
 }
 
 SearchIndexDb::Sizes SearchIndexDb::sizes(int64_t box) {

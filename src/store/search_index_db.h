@@ -59,7 +59,7 @@ class SearchIndexDb {
 
   // Bumped whenever the indexed text or the table layout changes: an index
   // of another format is thrown away and rebuilt.
-  static constexpr int kFormat = 2;  // 1: FTS5 trigram tables
+  static constexpr int kFormat = 3;  // 1: FTS5 trigram tables; 2: no unindexed_<box> table
 
   // Opens (creating) the file; one that is not a usable index of this format
   // is removed and made anew. Throws SearchIndexError when even that fails.
@@ -77,12 +77,13 @@ class SearchIndexDb {
   SearchBoxRow create_box(const SearchMailboxKey& key);
   void drop_box(int64_t id);
 
-  // Adds the documents (uid, text) and moves indexed_through to `through`,
-  // in one transaction, if the box still exists and its indexed_through is
-  // still `expected` (another process may have indexed meanwhile); returns
-  // whether it did.
+  // Adds the documents (uid, text) and the UIDs of messages too big to
+  // index (`unindexed`: every search must read them), and moves
+  // indexed_through to `through`, in one transaction, if the box still
+  // exists and its indexed_through is still `expected` (another process may
+  // have indexed meanwhile); returns whether it did.
   bool add(int64_t box, uint32_t expected, uint32_t through,
-           const std::vector<std::pair<uint32_t, SearchDoc>>& docs);
+           const std::vector<std::pair<uint32_t, SearchDoc>>& docs, const std::vector<uint32_t>& unindexed = {});
   // Moves the postings added since the last merge (one row per word and
   // batch) into one row per word: fewer rows, smaller and faster to read.
   void merge(int64_t box);
@@ -92,6 +93,8 @@ class SearchIndexDb {
   // the box is gone or behind `through` (rebuilt by another process).
   std::optional<std::vector<uint32_t>> find(int64_t box, uint32_t through, SearchField field,
                                             const std::vector<WordPiece>& pieces);
+  // The UIDs up to `through` added as unindexed (too big), ascending.
+  std::vector<uint32_t> unindexed(int64_t box, uint32_t through);
 
   // For measurements: rows in the box's tables.
   struct Sizes {

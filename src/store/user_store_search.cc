@@ -61,6 +61,13 @@ class MaildirSearchFeed : public SearchIndexFeed {
     for (TreeRow& r : rows) {
       if (!out.messages.empty() && bytes + r.size > max_bytes) break;
       out.last_uid = r.uid;
+      if (r.size > kMaxIndexedBytes) {
+        MessageToIndex big;
+        big.uid = r.uid;
+        big.too_big = true;
+        out.messages.push_back(std::move(big));
+        continue;
+      }
       std::optional<MessageToIndex> m = load(dir, r);
       if (!m) continue;  // expunged meanwhile
       bytes += m->data.size();

@@ -63,6 +63,25 @@ TEST_F(SearchIndexTest, AnswersEveryFieldCaseInsensitively) {
   EXPECT_THAT(Find("INBOX", SearchField::kBody, "\r\nnothing"), IsEmpty());  // bodies start after the blank line
 }
 
+// A message above kMaxIndexedBytes is not read by the indexer (memory, and
+// a quick stop), yet every search finds in it what a scan would.
+TEST_F(SearchIndexTest, AMessageTooBigToIndexIsReadByEverySearch) {
+  uint32_t small = Add("INBOX", Msg("a@b", "small", "needle here"));
+  std::string body;
+  while (body.size() <= internal::kMaxIndexedBytes) body += "filler line of a big message\r\n";
+  body += "the needle at the end, and a hapax legomenon\r\n";
+  uint32_t big = Add("INBOX", Msg("big@sender", "huge", body));
+  uint32_t after = Add("INBOX", Msg("c@d", "after", "needle again"));
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "needle"), ElementsAre(small, big, after));
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "hapax legomenon"), ElementsAre(big));
+  EXPECT_THAT(Find("INBOX", SearchField::kFrom, "big@"), ElementsAre(big));
+  EXPECT_THAT(Find("INBOX", SearchField::kBody, "nowhere at all"), IsEmpty());
+  // Its UID is indexed past: what came after it is answered from the index.
+  std::unique_ptr<MailboxSearchIndex> idx = user_->search_index("INBOX");
+  ASSERT_NE(idx, nullptr);
+  EXPECT_EQ(idx->indexed_through(), after);
+}
+
 TEST_F(SearchIndexTest, BodiesAndFieldsAreNotJoinedIntoMatches) {
   std::string multi =
       "From: a@b\r\nTo: x@y, z@w\r\nTo: second@field\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\n"
