@@ -169,43 +169,17 @@ TEST_F(StoreTest, StoreFlagsUnchangedSinceSkipsNewerMessages) {
   EXPECT_EQ(again[0].flags, 0u);
 }
 
-// A wrapper that overrides only the pure virtuals: exercises the defaults.
-class Forwarding : public UserStore {
+// The defaults, with an append() that fails on request.
+class Forwarding : public ForwardingUserStore {
  public:
-  explicit Forwarding(std::shared_ptr<UserStore> u) : u_(std::move(u)) {}
+  using ForwardingUserStore::ForwardingUserStore;
   int fail_append_at = -1;  // 0-based count of append() calls
-  const std::string& user() const override { return u_->user(); }
-  std::vector<MailboxInfo> list_mailboxes() override { return u_->list_mailboxes(); }
-  bool mailbox_exists(std::string_view n) override { return u_->mailbox_exists(n); }
-  void create_mailbox(std::string_view n, std::string_view s) override { u_->create_mailbox(n, s); }
-  void delete_mailbox(std::string_view n) override { u_->delete_mailbox(n); }
-  void rename_mailbox(std::string_view f, std::string_view t) override { u_->rename_mailbox(f, t); }
-  void set_subscribed(std::string_view n, bool s) override { u_->set_subscribed(n, s); }
-  MailboxStatus status(std::string_view m) override { return u_->status(m); }
-  std::vector<MessageInfo> list_messages(std::string_view m) override { return u_->list_messages(m); }
-  MessageFile open_message(std::string_view m, uint32_t uid) override { return u_->open_message(m, uid); }
   uint32_t append(std::string_view m, const NewMessage& msg) override {
     if (appends_++ == fail_append_at) throw StoreError(ErrorCode::kTemporary, "disk full");
-    return u_->append(m, msg);
-  }
-  std::vector<MessageInfo> store_flags(std::string_view m, std::span<const uint32_t> uids, int mode, uint32_t f,
-                                       std::span<const std::string> k) override {
-    return u_->store_flags(m, uids, mode, f, k);
-  }
-  std::vector<uint32_t> expunge(std::string_view m, std::span<const uint32_t> uids) override {
-    return u_->expunge(m, uids);
-  }
-  std::vector<uint32_t> copy(std::string_view f, std::span<const uint32_t> uids, std::string_view t) override {
-    return u_->copy(f, uids, t);
-  }
-  MailboxChanges changes_since(std::string_view m, uint64_t s) override { return u_->changes_since(m, s); }
-  size_t scan_new(std::string_view m) override { return u_->scan_new(m); }
-  std::unique_ptr<Subscription> subscribe(std::function<void(const std::string&)> cb) override {
-    return u_->subscribe(std::move(cb));
+    return ForwardingUserStore::append(m, msg);
   }
 
  private:
-  std::shared_ptr<UserStore> u_;
   int appends_ = 0;
 };
 
