@@ -3,10 +3,12 @@
 #   make test   install what is missing, build, run every test
 #   make fuzz   build the libFuzzer targets with clang (build-fuzz) and run each
 #               for FUZZ_SECONDS (default 600); see fuzz/README.md
+#   make sanitize  every test under AddressSanitizer + UndefinedBehaviorSanitizer
+#               (build-asan; SAN_TESTS=-L unit for the unit tests only)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test unit fuzz clean
+.PHONY: all deps build run test unit fuzz sanitize clean
 
 all: build
 
@@ -25,6 +27,14 @@ test: build
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+
+SAN_BUILD ?= build-asan
+SAN_TESTS ?=
+
+sanitize: deps
+	@cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOFT_SANITIZE=ON >/dev/null
+	@ninja -C $(SAN_BUILD) -j $(JOBS)
+	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) $(SAN_TESTS)
 
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
