@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::filesystem::path& file = ConfigFile();
   FILE* f = std::fopen(file.c_str(), "wb");
   FUZZ_CHECK(f != nullptr);
-  FUZZ_CHECK(std::fwrite(data, 1, size, f) == size);
+  FUZZ_CHECK(size == 0 || std::fwrite(data, 1, size, f) == size);  // data may be null when empty
   FUZZ_CHECK(std::fclose(f) == 0);
   try {
     loft::cli::Config config = loft::cli::load_config(file);

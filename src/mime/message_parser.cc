@@ -384,7 +384,8 @@ void MessageParser::StoreSizes() {
   // NUL positions, to flag every part whose bytes hold one (IMAP literals
   // cannot carry NULs, so the protocol layer needs to know).
   std::vector<size_t> nuls;
-  for (const char* p = data_.data(); (p = static_cast<const char*>(
+  // (An empty message may have no buffer at all: memchr must not see null.)
+  for (const char* p = data_.data(); !data_.empty() && (p = static_cast<const char*>(
                                           std::memchr(p, '\0', data_.data() + data_.size() - p))) != nullptr;
        ++p) {
     nuls.push_back(p - data_.data());
