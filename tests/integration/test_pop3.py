@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from loftlib import (Pop3Raw, RssSampler, b64, client_tls_context, fetch_all, make_big_message, parse_listing,
-                     pop3_login, pop3_stuff, pop3_unstuff, scram_sha256_client, strip_trace_before)
+from loftlib import (MEMORY_SCALE, Pop3Raw, RssSampler, b64, client_tls_context, fetch_all, make_big_message,
+                     parse_listing, pop3_login, pop3_stuff, pop3_unstuff, scram_sha256_client, strip_trace_before)
 
 ALICE_PW = 'alice-Secret-1'
 BOB_PW = 'bob-Secret-2'
@@ -646,7 +646,7 @@ def test_garbage_and_overlong_lines(pop3):
         assert bytes(p.buf).startswith(b'-ERR'), bytes(p.buf[:200])
     assert closed or p.buf, 'server neither answered nor closed after %d bytes without a line end' % sent
     p.close()
-    assert pop3.rss_kb() < 64 * 1024, 'server RSS %d kB after an overlong line' % pop3.rss_kb()
+    assert pop3.rss_kb() < 64 * 1024 * MEMORY_SCALE, 'server RSS %d kB after an overlong line' % pop3.rss_kb()
 
     # Everyone else is still served.
     assert bystander.cmd('STAT') == b'+OK 0 0\r\n'
@@ -727,7 +727,7 @@ def test_100mb_message_streamed_with_bounded_memory(loft):
     assert body == original
     peak = rss.peak()
     print('100 MB RETR: %d RSS samples, peak %d kB' % (len(rss.samples), peak))
-    assert peak < 64 * 1024, 'server RSS reached %d kB while sending 100 MB (samples %d)' % (peak, len(rss.samples))
+    assert peak < 64 * 1024 * MEMORY_SCALE, 'server RSS reached %d kB while sending 100 MB (samples %d)' % (peak, len(rss.samples))
 
 
 # ---- curl -----------------------------------------------------------------------------
