@@ -140,6 +140,21 @@ def render_toml(cfg):
     return '\n'.join(out) + '\n'
 
 
+def first_line(s, wait=3.0):
+    """The first line the server sends on socket s, or b'' when it closes first."""
+    s.settimeout(wait)
+    data = b''
+    try:
+        while b'\n' not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except (ConnectionResetError, socket.timeout):
+        pass
+    return data
+
+
 def wait_accepting(host, port, proc, timeout=20.0, log=None):
     deadline = time.monotonic() + timeout
     family = socket.AF_INET6 if ':' in host else socket.AF_INET

@@ -21,7 +21,7 @@ import time
 import warnings
 
 from imaptest import Imap, connect, quote
-from loftlib import MEMORY_SCALE, LmtpRaw, Pop3Raw, RssSampler, b64, smtp_stuff
+from loftlib import MEMORY_SCALE, LmtpRaw, Pop3Raw, RssSampler, b64, first_line, smtp_stuff
 
 LATENCY_BOUND = 2.0  # seconds, for every command of the good client
 # VmRSS ceiling: an idle server is ~15 MB; four workers may each hold a
@@ -159,20 +159,6 @@ def raw_connect(port, source=None, timeout=5.0):
     s.connect(('127.0.0.1', port))
     return s
 
-
-def first_line(s, wait=3.0):
-    """The first line the server sends, or b'' when it closes first."""
-    s.settimeout(wait)
-    data = b''
-    try:
-        while b'\n' not in data:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    except (ConnectionResetError, socket.timeout):
-        pass
-    return data
 
 
 def read_all(s, quiet=2.0, limit=30.0):

@@ -3,7 +3,7 @@
 import socket
 import time
 
-from loftlib import LmtpRaw, Pop3Raw, pop3_login
+from loftlib import LmtpRaw, Pop3Raw, first_line, pop3_login
 
 PW = 'limits-pw'
 
@@ -15,16 +15,7 @@ def greeting_or_close(port, source=None, wait=5.0):
     if source:
         s.bind((source, 0))
     s.connect(('127.0.0.1', port))
-    data = b''
-    try:
-        while b'\n' not in data:
-            chunk = s.recv(1024)
-            if not chunk:
-                break
-            data += chunk
-    except (ConnectionResetError, socket.timeout):
-        pass
-    return s, data
+    return s, first_line(s, wait)
 
 
 def closed_within(conn, seconds):
