@@ -188,8 +188,13 @@ Config load_config(const std::optional<std::filesystem::path>& file) {
     s.number("imap_idle_timeout", c.imap_idle_timeout, 1800, 86400);
     s.number("lmtp_idle_timeout", c.lmtp_idle_timeout, 1, 86400);
     s.number("worker_threads", c.worker_threads, 1, 256);
+    s.number("message_memory", c.message_memory, 1024, 1ull << 44);
     s.finish();
+    if (t->contains("message_memory") && c.message_memory < c.max_message_size)
+      throw ConfigError(file->string() + ": limits: message_memory must be at least max_message_size");
   }
+  // One message of the largest size always fits.
+  if (c.message_memory < c.max_message_size) c.message_memory = c.max_message_size;
   if (auto* t = top.subtable("storage")) {
     Section s(*file, *t, "storage");
     s.boolean("fsync", c.fsync);

@@ -42,6 +42,9 @@ struct Config {
   bool plaintext_without_tls = false;
   bool apop = false;
   uint64_t max_message_size = 64ull << 20;
+  // Messages being received (APPEND, LMTP DATA) held in memory, summed over
+  // every session; at least max_message_size.
+  uint64_t message_memory = 512ull << 20;
   uint64_t max_connections = 1000;
   uint64_t max_connections_per_ip = 100;
   uint64_t login_timeout = 60;

@@ -47,8 +47,9 @@ pop3::Options pop3_options(const Config& c) {
   return o;
 }
 
-imap::Options imap_options(const Config& c) {
+imap::Options imap_options(const Config& c, util::ByteBudget& message_memory) {
   imap::Options o;
+  o.message_memory = &message_memory;
   o.hostname = c.hostname;
   o.plaintext_on_loopback = c.plaintext_on_loopback;
   o.plaintext_without_tls = c.plaintext_without_tls;
@@ -58,8 +59,9 @@ imap::Options imap_options(const Config& c) {
   return o;
 }
 
-lmtp::Options lmtp_options(const Config& c) {
+lmtp::Options lmtp_options(const Config& c, util::ByteBudget& message_memory) {
   lmtp::Options o;
+  o.message_memory = &message_memory;
   o.hostname = c.hostname;
   o.max_message_size = c.max_message_size;
   o.idle_timeout = std::chrono::seconds(c.lmtp_idle_timeout);
@@ -135,6 +137,7 @@ int run_serve(const ServeArgs& args) {
     std::unique_ptr<store::Store> store;
     auth::Throttle throttle;
     pop3::MaildropLocks locks;
+    util::ByteBudget message_memory(config.message_memory);
     std::optional<pop3::Context> pop3_ctx;
     std::optional<lmtp::Context> lmtp_ctx;
     std::optional<imap::Context> imap_ctx;
@@ -179,8 +182,8 @@ int run_serve(const ServeArgs& args) {
     store_opts.notify_socket.clear();
     store = store::open_maildir_store(store_opts);
     pop3_ctx.emplace(pop3::Context{*store, *users, throttle, locks, pop3_options(config)});
-    lmtp_ctx.emplace(lmtp::Context{*store, *users, lmtp_options(config)});
-    imap_ctx.emplace(imap::Context{*store, *users, throttle, imap_options(config)});
+    lmtp_ctx.emplace(lmtp::Context{*store, *users, lmtp_options(config, message_memory)});
+    imap_ctx.emplace(imap::Context{*store, *users, throttle, imap_options(config, message_memory)});
     server.start_listening();
     spdlog::info("Loft serving from {}", config.data_dir.string());
 
@@ -190,8 +193,9 @@ int run_serve(const ServeArgs& args) {
         fresh.data_dir = config.data_dir;  // the store stays where it is
         set_log_level(fresh.log_level);
         pop3_ctx->options = pop3_options(fresh);
-        lmtp_ctx->options = lmtp_options(fresh);
-        imap_ctx->options = imap_options(fresh);
+        lmtp_ctx->options = lmtp_options(fresh, message_memory);
+        imap_ctx->options = imap_options(fresh, message_memory);
+        message_memory.set_limit(fresh.message_memory);
         server.set_limits(limits(fresh));
         server.set_tls(load_tls(fresh));
         if (fresh.listeners.size() != config.listeners.size())

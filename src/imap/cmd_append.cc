@@ -6,6 +6,8 @@
 //   a NO Can't save a zero byte message.
 //   a NO [TOOBIG] ...   before the literal's data is asked for (a {n+}
 //                       literal is then read and thrown away by the reader)
+//   a NO [LIMIT] ...    the same, when the literal does not fit in the room
+//                       left in Options::message_memory (Loft's own)
 // A MULTIAPPEND stores all its messages or none (store append_many(): one
 // index transaction), and every message is durable before the OK. The
 // messages of an APPEND to the selected mailbox are announced (EXISTS) by
@@ -27,6 +29,9 @@ namespace {
 constexpr int64_t kMaxFutureSeconds = 2 * 3600;  // Dovecot's INTERNALDATE_MAX_FUTURE_SECS
 constexpr std::string_view kTooBig =
     "NO [TOOBIG] Mail size is larger than the maximum size allowed by server configuration";
+// Loft's own: the server's budget for messages being received is spent.
+constexpr std::string_view kNoMemory =
+    "NO [LIMIT] Too many messages are being received at once, try again later";
 
 struct AppendResult {
   bool missing_mailbox = false;
@@ -37,7 +42,7 @@ struct AppendResult {
 
 }  // namespace
 
-CommandReader::LiteralVerdict ImapSession::check_literal(const CommandReader::LiteralRequest& r) const {
+CommandReader::LiteralVerdict ImapSession::check_literal(const CommandReader::LiteralRequest& r) {
   if (r.name != "APPEND" || r.uid || !r.args) return CommandReader::DefaultLiteralVerdict(r, reader_.options());
   // The first argument is the mailbox name (an astring, so possibly a
   // literal), not a message.
@@ -49,6 +54,9 @@ CommandReader::LiteralVerdict ImapSession::check_literal(const CommandReader::Li
   } else if (options_.append_limit != 0 && r.size > options_.append_limit) {
     v.accept = false;
     v.reply = kTooBig;
+  } else if (!append_memory_.grow_to(append_memory_.held() + r.size)) {
+    v.accept = false;
+    v.reply = kNoMemory;
   }
   return v;
 }

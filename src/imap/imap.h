@@ -3,7 +3,7 @@
 //
 // A session is a sans-IO state machine driven by the event loop through
 // net::Session; everything that may block (password checks, the store) runs
-// through SessionHost::offload. Not yet wired into the `loft` binary.
+// through SessionHost::offload.
 #pragma once
 
 #include <chrono>
@@ -15,6 +15,7 @@
 #include "auth/auth.h"
 #include "net/session.h"
 #include "store/store.h"
+#include "util/byte_budget.h"
 
 namespace loft::imap {
 
@@ -27,6 +28,9 @@ struct Options {
   size_t max_line_length = 64 * 1024;          // command text, literals excluded
   uint64_t append_limit = 64ull << 20;         // APPENDLIMIT (RFC 7889)
   size_t max_bad_commands = 20;                // consecutive BADs before "* BYE"; 0 disables
+  // Shared by every session: APPEND literals held in memory, summed over
+  // sessions (see util/byte_budget.h). Null: no cap but append_limit.
+  util::ByteBudget* message_memory = nullptr;
 };
 
 struct Context {

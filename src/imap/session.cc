@@ -57,7 +57,8 @@ ImapSession::ImapSession(Context& ctx, net::SessionHost& host)
         hooks.is_known = [this](const CommandReader::CommandHead& h) { return known_command(h); };
         hooks.check_literal = [this](const CommandReader::LiteralRequest& r) { return check_literal(r); };
         return hooks;
-      }()) {}
+      }()),
+      append_memory_(options_.message_memory) {}
 
 ImapSession::~ImapSession() { subscription_.reset(); }
 
@@ -235,6 +236,7 @@ void ImapSession::arg_error(const Command& cmd, const ArgError& error) {
 
 void ImapSession::command_done(bool was_bad) {
   current_.reset();
+  append_memory_.release();
   busy_ = false;
   if (was_bad) {
     if (options_.max_bad_commands != 0 && ++bad_commands_ >= options_.max_bad_commands && !closing_) {

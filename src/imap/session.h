@@ -172,6 +172,9 @@ class ImapSession : public net::Session {
   bool output_blocked_ = false;  // too much unread output: no further commands until it drains
   bool closing_ = false;
   size_t bad_commands_ = 0;  // consecutive
+  // Room taken in options_.message_memory for the current command's APPEND
+  // literals, from their announcement until the command is done.
+  util::ByteBudget::Lease append_memory_;
   std::optional<Command> current_;  // the command in progress (for finish())
 
   // ENABLE (RFC 5161)
@@ -240,7 +243,7 @@ class ImapSession : public net::Session {
   // The command reader's literal policy (cmd_append.cc): an APPEND message
   // is checked (mailbox name, flags, date, zero size, APPENDLIMIT) before
   // its data is asked for; other commands get the reader's default.
-  CommandReader::LiteralVerdict check_literal(const CommandReader::LiteralRequest& request) const;
+  CommandReader::LiteralVerdict check_literal(const CommandReader::LiteralRequest& request);
   // ---- end STORE/EXPUNGE/COPY/MOVE/APPEND
 };
 

@@ -53,10 +53,19 @@ size_t DataReader::feed(std::string_view in) {
 
 void DataReader::emit(std::string_view octets) {
   size_ += octets.size();
-  if (overflow_) return;
+  if (overflow_ || no_memory_) return;
   if (size_ > max_size_) {
     overflow_ = true;
     std::string().swap(body_);
+    memory_.release();
+    return;
+  }
+  // Room is taken in steps, to keep the shared counter out of the way.
+  constexpr uint64_t kStep = 64 * 1024;
+  if (!memory_.grow_to((size_ + kStep - 1) / kStep * kStep)) {
+    no_memory_ = true;
+    std::string().swap(body_);
+    memory_.release();
     return;
   }
   body_.append(octets);
@@ -72,7 +81,9 @@ void DataReader::reset() {
   state_ = State::kLineStart;
   size_ = 0;
   overflow_ = false;
+  no_memory_ = false;
   std::string().swap(body_);
+  memory_.release();
 }
 
 }  // namespace loft::lmtp

@@ -17,6 +17,7 @@
 #include "auth/auth.h"
 #include "net/session.h"
 #include "store/store.h"
+#include "util/byte_budget.h"
 
 namespace loft::lmtp {
 
@@ -25,6 +26,9 @@ struct Options {
   uint64_t max_message_size = 64ull << 20;  // DATA payload octets (after dot-unstuffing)
   size_t max_recipients = 100;              // accepted RCPTs per transaction; 0: no limit
   std::chrono::seconds idle_timeout{300};
+  // Shared by every session: DATA payloads held in memory, summed over
+  // sessions (util/byte_budget.h). Null: no cap but max_message_size.
+  util::ByteBudget* message_memory = nullptr;
 };
 
 struct Context {

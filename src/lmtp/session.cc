@@ -96,7 +96,7 @@ class LmtpSession final : public net::Session {
         users_(ctx.users),
         opts_(ctx.options),
         host_(host),
-        data_(opts_.max_message_size) {}
+        data_(opts_.max_message_size, opts_.message_memory) {}
 
   void on_open() override {
     guarded([&] {
@@ -373,6 +373,12 @@ class LmtpSession final : public net::Session {
     if (data_.overflow()) {
       for (const AcceptedRcpt& r : rcpts_)
         reply("552 5.2.3 <" + r.path.text + "> Message size exceeds administrative limit");
+      reset_transaction();
+      return;
+    }
+    if (data_.no_memory()) {  // a temporary failure: the client sends it again later
+      for (const AcceptedRcpt& r : rcpts_)
+        reply("452 4.3.1 <" + r.path.text + "> Insufficient system resources, try again later");
       reset_transaction();
       return;
     }

@@ -806,6 +806,67 @@ def test_oversized_lines_and_literals(loft):
     check_memory(loft, rss, 'oversized input')
 
 
+def test_many_uploads_at_once_share_a_bounded_memory(loft):
+    """Messages being received are held in memory; limits.message_memory caps
+    their sum over all sessions. Uploads beyond it are refused before their
+    data (APPEND: NO [LIMIT]) or after it (LMTP: 452 4.3.1, retried later),
+    and the room comes back when the uploads in progress are done."""
+    size = 8_000_000
+    install(loft, max_message_size='8M', message_memory='24M')
+    loft.start('imap', 'lmtp')
+    upload = b'Subject: big\r\n\r\n' + b''.join(b'%07d ' % i + b'u' * 90 + b'\r\n' for i in range(size // 100))
+    upload = upload[:size - 2] + b'\r\n'
+    assert len(upload) == size
+
+    with RssSampler(loft) as rss, GoodClient(loft) as good:
+        uploaders, refused = [], 0
+        for i in range(10):
+            c = connect(loft, 'dave', DAVE_PW, source='127.0.0.%d' % (10 + i), timeout=20)
+            c.raw_send(b'u%d APPEND INBOX {%d}\r\n' % (i, size))
+            r = c.read_response(timeout=20).raw
+            if r.startswith(b'+'):
+                c.raw_send(upload[:size // 2])  # half now, the rest later
+                uploaders.append((i, c))
+            else:
+                assert r.startswith(b'u%d NO [LIMIT] ' % i), r
+                refused += 1
+                c.ok('NOOP')  # the session goes on
+                c.logout()
+        # 3 x 8 MB fit in 24 MiB, a fourth does not.
+        assert len(uploaders) == 3 and refused == 7, (len(uploaders), refused)
+
+        m = LmtpRaw('127.0.0.1', loft.port('lmtp'), source='127.0.0.30', timeout=20)
+        assert m.cmd('LHLO mta')[0] == 250
+        assert m.cmd('MAIL FROM:<a@example.org>')[0] == 250
+        assert m.cmd('RCPT TO:<dave@loft.test>')[0] == 250
+        assert m.cmd('DATA')[0] == 354
+        small = message(99, size=2_000_000)
+        m.send(smtp_stuff(small))
+        code, text = m.reply()
+        assert code == 452 and text[0].startswith('4.3.1 '), (code, text)
+
+        for i, c in uploaders:
+            c.raw_send(upload[size // 2:] + b'\r\n')
+            r = imap_line(c, b'u%d' % i)
+            assert r.startswith(b'u%d OK [APPENDUID ' % i), r
+            c.logout()
+        # The room is back: the refused delivery goes through on its retry.
+        assert m.cmd('MAIL FROM:<a@example.org>')[0] == 250
+        assert m.cmd('RCPT TO:<dave@loft.test>')[0] == 250
+        assert m.cmd('DATA')[0] == 354
+        m.send(smtp_stuff(small))
+        code, text = m.reply()
+        assert code == 250, (code, text)
+        m.close()
+    good.check('parallel uploads')
+    c = connect(loft, 'dave', DAVE_PW)
+    assert b'* 4 EXISTS' in b''.join(r.raw for r in c.ok('SELECT INBOX'))
+    sizes = [r.raw for r in c.ok('FETCH 1:* RFC822.SIZE')]
+    assert sum(b'RFC822.SIZE %d)' % size in x for x in sizes) == 3, sizes
+    c.logout()
+    check_memory(loft, rss, 'parallel uploads')
+
+
 # ---- 6. garbage ------------------------------------------------------------------------------------------
 
 

@@ -95,6 +95,21 @@ TEST_F(ConfigTest, ExampleFileIsValid) {
   Config c = load_config(std::filesystem::path(LOFT_SOURCE_DIR) / "etc" / "loft.toml.example");
   EXPECT_EQ(c.listeners.size(), 5u);
   EXPECT_EQ(c.max_message_size, 67108864u);
+  EXPECT_EQ(c.message_memory, 512u << 20);
+}
+
+TEST_F(ConfigTest, MessageMemoryHoldsAtLeastOneMessageOfTheLargestSize) {
+  EXPECT_EQ(load_config(std::nullopt).message_memory, 512u << 20);
+  EXPECT_EQ(load_config(write("[limits]\nmessage_memory = \"100M\"\n")).message_memory, 100u << 20);
+  // The default follows the largest message up.
+  EXPECT_EQ(load_config(write("[limits]\nmax_message_size = \"1G\"\n")).message_memory, 1u << 30);
+  try {
+    load_config(write("[limits]\nmax_message_size = \"1G\"\nmessage_memory = \"100M\"\n"));
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("message_memory must be at least max_message_size"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(ConfigTest, ErrorsAreOneLineAndNameTheKey) {

@@ -163,5 +163,43 @@ TEST_F(ImapAppendTest, OtherSessionSeesExistsAtItsNextCommand) {
   EXPECT_EQ(b->cmd("y NOOP"), "* 1 EXISTS\r\ny OK NOOP completed.\r\n");
 }
 
+
+// The literals of APPENDs in all sessions share Options::message_memory:
+// room is taken when a literal is announced, before its data, and given
+// back when the command is done, whatever its outcome.
+TEST_F(ImapAppendTest, LiteralsShareTheServersMessageMemory) {
+  const std::string kLimitNo = " NO [LIMIT] Too many messages are being received at once, try again later\r\n";
+  const std::string msg40 = "Subject: y\r\n\r\n" + std::string(24, 'z') + "\r\n";
+  ASSERT_EQ(msg40.size(), 40u);
+  util::ByteBudget budget(100);
+  ctx_->options.message_memory = &budget;
+  auto a = login();
+  auto b = login();
+  EXPECT_EQ(a->send_raw("a1 APPEND INBOX {60}\r\n"), "+ OK\r\n");
+  EXPECT_EQ(budget.in_use(), 60u);  // held while the data is outstanding
+  EXPECT_EQ(b->send_raw("b1 APPEND INBOX {60}\r\n"), "b1" + kLimitNo);
+  // A refused non-synchronising literal is read and dropped, then answered.
+  EXPECT_EQ(b->send_raw("b2 APPEND INBOX {60+}\r\n" + std::string(60, 'q') + "\r\n"), "b2" + kLimitNo);
+  EXPECT_EQ(budget.in_use(), 60u);
+  EXPECT_EQ(b->send_raw("b3 APPEND INBOX {40}\r\n"), "+ OK\r\n");
+  EXPECT_EQ(b->send_raw(msg40 + "\r\n"), "b3 OK [APPENDUID " + validity() + " 1] Append completed.\r\n");
+  EXPECT_EQ(budget.in_use(), 60u);
+  // A MULTIAPPEND whose second literal does not fit stores nothing and
+  // gives back the first one's room.
+  EXPECT_EQ(b->send_raw("b4 APPEND INBOX {40}\r\n"), "+ OK\r\n");
+  EXPECT_EQ(b->send_raw(msg40 + " {40}\r\n"), "b4" + kLimitNo);
+  EXPECT_EQ(budget.in_use(), 60u);
+  const std::string msg60 = "Subject: x\r\n\r\n" + std::string(44, 'w') + "\r\n";
+  ASSERT_EQ(msg60.size(), 60u);
+  EXPECT_EQ(a->send_raw(msg60 + "\r\n"), "a1 OK [APPENDUID " + validity() + " 2] Append completed.\r\n");
+  EXPECT_EQ(budget.in_use(), 0u);
+  EXPECT_EQ(list().size(), 2u);
+  // A session that goes away mid-literal gives its room back.
+  EXPECT_EQ(a->send_raw("a2 APPEND INBOX {100}\r\n"), "+ OK\r\n");
+  EXPECT_EQ(budget.in_use(), 100u);
+  a.reset();
+  EXPECT_EQ(budget.in_use(), 0u);
+}
+
 }  // namespace
 }  // namespace loft::imap::testing

@@ -93,4 +93,29 @@ TEST(DataReader, ResetStartsOver) {
 }
 
 }  // namespace
+TEST(DataReader, KeepsNothingOnceTheSharedBudgetHasNoRoom) {
+  util::ByteBudget budget(128 * 1024);
+  DataReader r(1 << 20, &budget);
+  std::string line(1000, 'a');
+  line += "\r\n";
+  for (int i = 0; i < 60; ++i) r.feed(line);
+  EXPECT_FALSE(r.no_memory());
+  EXPECT_GE(budget.in_use(), 60u * 1002);
+  for (int i = 0; i < 100; ++i) r.feed(line);
+  EXPECT_TRUE(r.no_memory());
+  EXPECT_FALSE(r.overflow());
+  EXPECT_EQ(budget.in_use(), 0u);  // given back at once
+  r.feed(".\r\n");
+  EXPECT_TRUE(r.done());
+  EXPECT_EQ(r.size(), 160u * 1002);
+  EXPECT_EQ(r.take_body(), "");
+  r.reset();
+  EXPECT_FALSE(r.no_memory());
+  r.feed("x\r\n.\r\n");
+  EXPECT_EQ(r.take_body(), "x\r\n");
+  EXPECT_GT(budget.in_use(), 0u);
+  r.reset();
+  EXPECT_EQ(budget.in_use(), 0u);
+}
+
 }  // namespace loft::lmtp

@@ -226,6 +226,35 @@ TEST_F(LmtpSessionTest, SizeParameterAboveLimitIsRefused) {
             "250 2.0.0 OK\r\n501 5.5.4 Invalid SIZE parameter\r\n");
 }
 
+// DATA payloads of all sessions share Options::message_memory: a payload
+// that finds no room is read to its end and refused with a temporary
+// failure per recipient, and its room is given back for the next one.
+TEST_F(LmtpSessionTest, DataWithoutRoomInTheServersMessageMemoryIsRefusedForNow) {
+  util::ByteBudget budget(200 * 1024);
+  util::ByteBudget::Lease other(&budget);
+  ASSERT_TRUE(other.grow_to(100 * 1024));  // another session's upload
+  options_.message_memory = &budget;
+  start();
+  send("LHLO client.test\r\nMAIL FROM:<s@x>\r\nRCPT TO:<alice@x>\r\nRCPT TO:<bob@x>\r\nDATA\r\n");
+  std::string line(1000, 'x');
+  line += "\r\n";
+  for (int i = 0; i < 150; ++i) EXPECT_EQ(send(line), "");
+  EXPECT_LE(budget.in_use(), 200u * 1024);
+  EXPECT_EQ(send(".\r\n"),
+            "452 4.3.1 <alice@x> Insufficient system resources, try again later\r\n"
+            "452 4.3.1 <bob@x> Insufficient system resources, try again later\r\n");
+  EXPECT_TRUE(messages("alice", "INBOX").empty());
+  EXPECT_EQ(budget.in_use(), 100u * 1024);
+  // The same message once the other upload is done.
+  other.release();
+  send("MAIL FROM:<s@x>\r\nRCPT TO:<alice@x>\r\nDATA\r\n");
+  for (int i = 0; i < 150; ++i) EXPECT_EQ(send(line), "");
+  EXPECT_GT(budget.in_use(), 150u * 1000);  // held while the payload is in memory
+  EXPECT_FALSE(id_of(send(".\r\n")).empty());
+  EXPECT_EQ(messages("alice", "INBOX").size(), 1u);
+  EXPECT_EQ(budget.in_use(), 0u);
+}
+
 TEST_F(LmtpSessionTest, OversizedDataIsDiscardedAndRefusedPerRecipient) {
   options_.max_message_size = 100;
   start();
