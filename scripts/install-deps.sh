@@ -9,7 +9,8 @@ PACKAGES="build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl python3 python3-pytest curl fetchmail getmail6
   dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix
-  isync offlineimap3 mutt tmux"
+  isync offlineimap3 mutt tmux
+  clang llvm"
 
 missing=""
 for p in $PACKAGES; do

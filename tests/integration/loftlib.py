@@ -28,15 +28,17 @@ LOFT_BIN = os.environ.get('LOFT_BIN') or os.path.join(REPO_ROOT, 'build', 'loft'
 def _sanitized(path):
     try:
         with open(path, 'rb') as f:
-            return b'__asan_init' in f.read()
+            data = f.read()
+            return b'__asan_init' in data or b'__tsan_init' in data
     except OSError:
         return False
 
 
 # Memory ceilings in the tests are for the real server. Under AddressSanitizer
 # (`make sanitize`) freed memory sits in a quarantine and every allocation has
-# redzones, so RSS is several times higher; there the point is memory errors,
-# not the footprint, and the ceilings are multiplied by this.
+# redzones, and ThreadSanitizer (`make tsan`) keeps shadow memory and access
+# histories, so RSS is several times higher; there the point is memory errors
+# and races, not the footprint, and the ceilings are multiplied by this.
 MEMORY_SCALE = 8 if _sanitized(LOFT_BIN) else 1
 LOFT_SHARED = os.environ.get('LOFT_SHARED') or os.path.join(os.path.dirname(REPO_ROOT), 'shared')
 
@@ -46,7 +48,7 @@ EX_TEMPFAIL = 75
 EX_CONFIG = 78
 
 # Signs of a crashed or sanitizer-flagged server in its log.
-CRASH_MARKERS = ('AddressSanitizer', 'LeakSanitizer', 'runtime error:', 'terminate called',
+CRASH_MARKERS = ('AddressSanitizer', 'LeakSanitizer', 'ThreadSanitizer', 'runtime error:', 'terminate called',
                  'Segmentation fault', 'core dumped', 'stack smashing')
 
 
