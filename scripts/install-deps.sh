@@ -10,7 +10,7 @@ PACKAGES="build-essential cmake ninja-build pkg-config
   openssl python3 python3-pytest curl fetchmail getmail6
   dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix
   isync offlineimap3 mutt tmux
-  clang llvm"
+  clang llvm strace"
 
 missing=""
 for p in $PACKAGES; do

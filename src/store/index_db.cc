@@ -153,7 +153,7 @@ std::string Stmt::blob(int col) const {
   return p ? std::string(p, static_cast<size_t>(n)) : std::string();
 }
 
-IndexDb::IndexDb(const std::filesystem::path& path, bool fsync) {
+IndexDb::IndexDb(const std::filesystem::path& path, bool fsync) : fsync_(fsync), durable_(fsync) {
   int rc = sqlite3_open_v2(path.c_str(), &db_,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
@@ -239,6 +239,12 @@ void IndexDb::begin_write() {
 }
 
 void IndexDb::begin_read() { exec("BEGIN"); }
+
+void IndexDb::set_durable(bool durable) {
+  if (!fsync_ || durable == durable_) return;
+  exec(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  durable_ = durable;
+}
 
 void IndexDb::commit() { exec("COMMIT"); }
 

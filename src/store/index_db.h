@@ -84,6 +84,11 @@ class IndexDb {
   IndexDb(const IndexDb&) = delete;
   IndexDb& operator=(const IndexDb&) = delete;
 
+  // Whether the next commits wait for the disk (synchronous=FULL) or only
+  // for the OS (NORMAL: kept through a crash of the process, not always of
+  // the machine; WAL stays consistent either way). Outside a transaction.
+  // Nothing changes when the index was opened without fsync.
+  void set_durable(bool durable);
   void begin_write();  // BEGIN IMMEDIATE
   void begin_read();   // BEGIN (snapshot for multi-statement reads)
   void commit();
@@ -170,14 +175,22 @@ class IndexDb {
 
   sqlite3* db_ = nullptr;
   std::map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address
+  const bool fsync_;
+  bool durable_;  // the synchronous level now set: FULL when true
 };
 
 // Rolls back unless commit() was called.
 class Transaction {
  public:
-  enum Kind { kRead, kWrite };
+  // kWrite commits are on the disk when commit() returns. kWriteState is for
+  // changes of message state only (flags, keywords): like Dovecot's
+  // mail_fsync=optimized, they survive a crash of the server but a crash
+  // of the machine may lose the last of them; they reach the disk at the
+  // next kWrite commit or checkpoint. Never for new or removed messages.
+  enum Kind { kRead, kWrite, kWriteState };
   Transaction(IndexDb& db, Kind kind) : db_(db) {
-    if (kind == kWrite) {
+    if (kind != kRead) {
+      db_.set_durable(kind == kWrite);
       db_.begin_write();
     } else {
       db_.begin_read();

@@ -228,7 +228,7 @@ std::vector<MessageInfo> MaildirUserStore::change_flags(std::string_view mailbox
   bool changed_any = false;
   {
     std::lock_guard lock(mu_);
-    Transaction tx(*db_, Transaction::kWrite);
+    Transaction tx(*db_, Transaction::kWriteState);
     MailboxRow row = require_mailbox(name);
     // One MODSEQ for the whole operation; unchanged messages keep theirs.
     const uint64_t modseq = row.highest_modseq + 1;
