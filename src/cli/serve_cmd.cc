@@ -130,6 +130,9 @@ int run_serve(const ServeArgs& args) {
     } catch (const std::exception& e) {
       throw ConfigError(e.what());
     }
+    // Before the server: sessions give their room back as they go, which
+    // may be in the server's destructor.
+    util::ByteBudget message_memory(config.message_memory);
     net::Server server(config.worker_threads);
     server.set_limits(limits(config));
 
@@ -137,7 +140,6 @@ int run_serve(const ServeArgs& args) {
     std::unique_ptr<store::Store> store;
     auth::Throttle throttle;
     pop3::MaildropLocks locks;
-    util::ByteBudget message_memory(config.message_memory);
     std::optional<pop3::Context> pop3_ctx;
     std::optional<lmtp::Context> lmtp_ctx;
     std::optional<imap::Context> imap_ctx;
