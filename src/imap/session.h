@@ -60,8 +60,10 @@ class ImapSession : public net::Session {
     std::string error;  // empty on success
   };
   // Runs work() on a worker, then done(outcome) on the loop unless closing.
+  // `password_check`: work that checks a password, run on the host's
+  // workers for that (SessionHost::offload_auth).
   template <typename T, typename Work, typename Done>
-  void blocking(Work work, Done done);
+  void blocking(Work work, Done done, bool password_check = false);
   template <typename Fn>
   void guarded(Fn&& fn);
 
@@ -259,9 +261,9 @@ void ImapSession::guarded(Fn&& fn) {
 }
 
 template <typename T, typename Work, typename Done>
-void ImapSession::blocking(Work work, Done done) {
+void ImapSession::blocking(Work work, Done done, bool password_check) {
   auto out = std::make_shared<Outcome<T>>();
-  host_.offload(
+  (host_.*(password_check ? &net::SessionHost::offload_auth : &net::SessionHost::offload))(
       [out, work]() mutable {
         try {
           out->value.emplace(work());

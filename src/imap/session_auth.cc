@@ -41,7 +41,8 @@ void ImapSession::cmd_login(const Command& cmd) {
                  [this, user = AsciiLower(*name)](Outcome<bool>& o) {
                    if (!o.error.empty()) spdlog::error("imap [{}]: password check: {}", peer_, o.error);
                    answer_auth(o.value.value_or(false), user);
-                 });
+                 },
+                 /*password_check=*/true);
 }
 
 void ImapSession::cmd_authenticate(const Command& cmd) {
@@ -111,7 +112,8 @@ void ImapSession::sasl_step(std::string message, bool from_client) {
         raw_reader_.reset();
         busy_ = false;  // the client's response is read as a raw line
         if (!driving_) update_pause();
-      });
+      },
+      /*password_check=*/true);
 }
 
 void ImapSession::sasl_finish(bool success) {

@@ -14,6 +14,7 @@ namespace loft::net {
 Connection::Connection(Params p)
     : loop_(p.loop),
       workers_(p.workers),
+      auth_workers_(p.auth_workers ? p.auth_workers : p.workers),
       fd_(p.fd),
       peer_address_(std::move(p.peer_address)),
       peer_loopback_(p.peer_loopback),
@@ -379,8 +380,16 @@ void Connection::arm_idle_timer() {
 }
 
 void Connection::offload(std::function<void()> work, std::function<void()> done) {
+  run_on(*workers_, std::move(work), std::move(done));
+}
+
+void Connection::offload_auth(std::function<void()> work, std::function<void()> done) {
+  run_on(*auth_workers_, std::move(work), std::move(done));
+}
+
+void Connection::run_on(WorkerPool& pool, std::function<void()> work, std::function<void()> done) {
   auto self = shared_from_this();
-  workers_->submit([self = std::move(self), work = std::move(work), done = std::move(done)]() mutable {
+  pool.submit([self = std::move(self), work = std::move(work), done = std::move(done)]() mutable {
     try {
       work();
     } catch (const std::exception& e) {

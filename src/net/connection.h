@@ -24,6 +24,7 @@ class Connection : public SessionHost, public std::enable_shared_from_this<Conne
   struct Params {
     EventLoop* loop;
     WorkerPool* workers;
+    WorkerPool* auth_workers = nullptr;  // offload_auth(); null: `workers`
     int fd;
     std::string peer_address;
     bool peer_loopback;
@@ -52,10 +53,12 @@ class Connection : public SessionHost, public std::enable_shared_from_this<Conne
   void close() override;
   void set_idle_timeout(std::chrono::milliseconds timeout) override;
   void offload(std::function<void()> work, std::function<void()> done) override;
+  void offload_auth(std::function<void()> work, std::function<void()> done) override;
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   std::function<void(std::function<void()>)> poster() override;
 
  private:
+  void run_on(WorkerPool& pool, std::function<void()> work, std::function<void()> done);
   static constexpr size_t kReadChunk = 64 * 1024;
   static constexpr size_t kMaxInput = 1024 * 1024;  // stop reading above this
   static constexpr size_t kLowWater = 64 * 1024;
@@ -77,6 +80,7 @@ class Connection : public SessionHost, public std::enable_shared_from_this<Conne
 
   EventLoop* loop_;
   WorkerPool* workers_;
+  WorkerPool* auth_workers_;
   int fd_;
   std::string peer_address_;
   bool peer_loopback_;

@@ -14,9 +14,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 namespace loft::net {
 namespace {
@@ -74,7 +76,8 @@ std::pair<std::string, uint16_t> parse_address(const std::string& address) {
   return {host, static_cast<uint16_t>(p)};
 }
 
-Server::Server(size_t worker_threads) : workers_(worker_threads) {}
+Server::Server(size_t worker_threads)
+    : workers_(worker_threads), auth_workers_(std::max(2u, std::thread::hardware_concurrency())) {}
 
 Server::~Server() {
   for (auto& l : listeners_)
@@ -153,6 +156,7 @@ void Server::accept_ready(Listener& l) {
     Connection::Params p;
     p.loop = &loop_;
     p.workers = &workers_;
+    p.auth_workers = &auth_workers_;
     p.fd = fd;
     p.peer_address = ip;
     p.peer_loopback = is_loopback(ss);
@@ -258,7 +262,7 @@ void Server::shutdown_step() {
   auto now = EventLoop::Clock::now();
   switch (shutdown_phase_) {
     case ShutdownPhase::kDrainWork:
-      if (workers_.busy() > 0 && now < shutdown_deadline_) break;
+      if ((workers_.busy() > 0 || auth_workers_.busy() > 0) && now < shutdown_deadline_) break;
       shutdown_phase_ = ShutdownPhase::kCloseConnections;
       loop_.post([this] { shutdown_step(); });
       return;

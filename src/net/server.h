@@ -70,6 +70,9 @@ class Server {
 
   EventLoop loop_;
   WorkerPool workers_;
+  // Password checks only (Connection::offload_auth): as many threads as
+  // cores, the most argon2id can use at once (auth/password_hash.cc).
+  WorkerPool auth_workers_;
   std::shared_ptr<TlsContext> tls_;
   Limits limits_;
   std::vector<std::unique_ptr<Listener>> listeners_;

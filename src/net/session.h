@@ -57,6 +57,13 @@ class SessionHost {
   // kept alive until `work` has returned, so `work` may use it.
   virtual void offload(std::function<void()> work, std::function<void()> done) = 0;
 
+  // offload() for password checks (argon2id: tens of milliseconds of CPU
+  // each): on workers of their own, so that a burst of logins never holds
+  // up the store work of sessions already logged in behind it.
+  virtual void offload_auth(std::function<void()> work, std::function<void()> done) {
+    offload(std::move(work), std::move(done));
+  }
+
   // Runs fn on the event loop after a delay; dropped if the connection closed.
   virtual void after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
 

@@ -51,8 +51,10 @@ class Pop3Session : public net::Session {
 
   // Runs work() on a worker, then done(outcome) on the loop unless the
   // session is closing. Exceptions are caught on both sides.
+  // `password_check`: work that checks a password, run on the host's
+  // workers for that (SessionHost::offload_auth).
   template <typename T, typename Work, typename Done>
-  void blocking(Work work, Done done);
+  void blocking(Work work, Done done, bool password_check = false);
   // Runs fn, turning any exception into an internal error that closes.
   template <typename Fn>
   void guarded(Fn&& fn);
@@ -196,9 +198,9 @@ void Pop3Session::guarded(Fn&& fn) {
 }
 
 template <typename T, typename Work, typename Done>
-void Pop3Session::blocking(Work work, Done done) {
+void Pop3Session::blocking(Work work, Done done, bool password_check) {
   auto out = std::make_shared<Outcome<T>>();
-  host_.offload(
+  (host_.*(password_check ? &net::SessionHost::offload_auth : &net::SessionHost::offload))(
       [out, work]() mutable {
         try {
           out->value.emplace(work());

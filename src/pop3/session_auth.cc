@@ -61,7 +61,8 @@ void Pop3Session::cmd_pass(std::string_view args) {
                  [this, name](Outcome<bool>& o) {
                    if (!o.error.empty()) spdlog::error("pop3 [{}]: password check: {}", peer_, o.error);
                    answer_auth(o.value.value_or(false), ascii_lower(name));
-                 });
+                 },
+                 /*password_check=*/true);
 }
 
 void Pop3Session::cmd_apop(std::string_view args) {
@@ -175,7 +176,8 @@ void Pop3Session::sasl_step(std::string message, bool from_client) {
                                          return sasl_finish(false);
                                      }
                                      sasl_finish(false);
-                                   });
+                                   },
+                                   /*password_check=*/true);
 }
 
 void Pop3Session::sasl_finish(bool success) {

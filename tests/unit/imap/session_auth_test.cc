@@ -241,5 +241,22 @@ TEST_F(ImapAuthTest, DroppedConnectionDuringPasswordCheckIsHarmless) {
   EXPECT_EQ(c->host.take().find("a OK"), std::string::npos);
 }
 
+// Password checks go to the host's workers for them (offload_auth), the
+// mailbox work that follows to the ordinary ones.
+TEST_F(ImapAuthTest, PasswordChecksUseTheAuthWorkers) {
+  auto c = connect();
+  c->cmd("a LOGIN alice wrong");
+  EXPECT_EQ(c->host.auth_offloads, 1u);
+  c->cmd("b LOGIN alice alice-pass");
+  EXPECT_EQ(c->host.auth_offloads, 2u);
+  size_t before = c->host.offloads;
+  c->cmd("c SELECT INBOX");
+  EXPECT_GT(c->host.offloads, before);
+  EXPECT_EQ(c->host.auth_offloads, 2u);
+  auto d = connect();
+  d->cmd("a AUTHENTICATE PLAIN " + B64(std::string("\0alice\0alice-pass", 17)));
+  EXPECT_EQ(d->host.auth_offloads, 1u);
+}
+
 }  // namespace
 }  // namespace loft::imap::testing

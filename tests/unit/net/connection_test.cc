@@ -44,6 +44,17 @@ class TestSession : public Session {
                       });
         return;
       }
+      if (line.rfind("HASH ", 0) == 0) {
+        // A password check that takes this many milliseconds.
+        host_.pause_input(true);
+        auto ms = std::chrono::milliseconds(std::stoul(line.substr(5)));
+        host_.offload_auth([ms] { std::this_thread::sleep_for(ms); },
+                           [this] {
+                             host_.write("hashed\r\n");
+                             host_.pause_input(false);
+                           });
+        return;
+      }
       if (line.rfind("BIG ", 0) == 0) {
         big_left_ = std::stoul(line.substr(4));
         max_pending_ = 0;
@@ -224,6 +235,27 @@ TEST_F(NetTest, PipelinedCommandsWaitForOffloadedWork) {
   EXPECT_EQ(c.line(), "echo A");
   EXPECT_EQ(c.line(), "done 2");
   EXPECT_EQ(c.line(), "echo B");
+}
+
+// Password checks run on workers of their own: with every one of them busy
+// hashing, the store work of other sessions goes on (the server has 2
+// store workers here and max(2, cores) for passwords).
+TEST_F(NetTest, PasswordChecksNeverHoldUpOtherSessionsWork) {
+  std::vector<std::unique_ptr<Client>> hashing;
+  for (int i = 0; i < 6; ++i) {
+    hashing.push_back(std::make_unique<Client>(plain_port_));
+    EXPECT_EQ(hashing.back()->line(), "hello");
+    hashing.back()->send("HASH 1500\r\n");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Client c(plain_port_);
+  EXPECT_EQ(c.line(), "hello");
+  auto t0 = std::chrono::steady_clock::now();
+  c.send("SLOW 1\r\nSLOW 2\r\n");
+  EXPECT_EQ(c.line(), "done 1");
+  EXPECT_EQ(c.line(), "done 2");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000));
+  for (auto& h : hashing) EXPECT_EQ(h->line(), "hashed");
 }
 
 TEST_F(NetTest, StartTlsDiscardsPipelinedPlaintext) {

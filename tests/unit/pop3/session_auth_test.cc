@@ -485,4 +485,17 @@ TEST_F(Pop3Test, PipelinedLoginCommandsRunInOrder) {
 }
 
 }  // namespace
+// Password checks go to the host's workers for them (offload_auth); the
+// maildrop is opened by the ordinary ones.
+TEST_F(Pop3Test, PasswordChecksUseTheAuthWorkers) {
+  auto c = connect();
+  c->cmd("USER alice");
+  c->cmd("PASS alice-pass");
+  EXPECT_EQ(c->host.auth_offloads, 1u);
+  EXPECT_GT(c->host.offloads, c->host.auth_offloads);  // the maildrop was opened
+  auto d = connect();
+  d->cmd("AUTH PLAIN " + plain("alice", "wrong"));
+  EXPECT_EQ(d->host.auth_offloads, 1u);
+}
+
 }  // namespace loft::pop3::testing

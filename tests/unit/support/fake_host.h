@@ -72,6 +72,7 @@ class FakeHost : public net::SessionHost {
     deliver();
   }
   size_t offloads = 0;
+  size_t auth_offloads = 0;  // those of offloads that were offload_auth()
 
   void write(std::string_view data) override {
     out.append(data);
@@ -105,6 +106,10 @@ class FakeHost : public net::SessionHost {
       t.join();
       if (!closed) done();
     });
+  }
+  void offload_auth(std::function<void()> work, std::function<void()> done) override {
+    ++auth_offloads;
+    offload(std::move(work), std::move(done));
   }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
     delays.push_back(delay);
