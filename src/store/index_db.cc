@@ -153,9 +153,12 @@ std::string Stmt::blob(int col) const {
   return p ? std::string(p, static_cast<size_t>(n)) : std::string();
 }
 
-IndexDb::IndexDb(const std::filesystem::path& path, bool fsync) : fsync_(fsync), durable_(fsync) {
-  int rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+IndexDb::IndexDb(const std::filesystem::path& path, bool fsync, Role role) : fsync_(fsync), durable_(fsync) {
+  // A reader opens an index its writer has made: no CREATE. It still opens
+  // read-write, since a WAL reader writes its marks in the -shm file.
+  const int open_flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (role == Role::kWriter ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, open_flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
@@ -165,6 +168,12 @@ IndexDb::IndexDb(const std::filesystem::path& path, bool fsync) : fsync_(fsync),
   try {
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
     sqlite3_extended_result_codes(db_, 0);
+    if (role == Role::kReader) {
+      // The writer made the index WAL (a lasting property of the file) and
+      // brought its schema up to date before any reader was opened.
+      exec("PRAGMA query_only=1");
+      return;
+    }
     exec(fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
     // Switching to WAL needs a moment of exclusive access, which the busy
     // handler does not always cover: retry for as long as the busy timeout.

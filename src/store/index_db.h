@@ -5,7 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <map>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -77,9 +77,13 @@ class Stmt {
 
 class IndexDb {
  public:
-  // Opens (creating) the index: WAL, synchronous FULL (OFF without fsync),
-  // busy timeout, schema (brought up to the current version when older).
-  IndexDb(const std::filesystem::path& path, bool fsync);
+  // A writer opens (creating) the index: WAL, synchronous FULL (OFF without
+  // fsync), busy timeout, schema (brought up to the current version when
+  // older). A reader opens the index a writer has opened, for reads only
+  // (query_only): in WAL mode it reads the last commit without waiting for
+  // a writer, or for the writer's lock in this process.
+  enum class Role { kWriter, kReader };
+  IndexDb(const std::filesystem::path& path, bool fsync, Role role = Role::kWriter);
   ~IndexDb();
   IndexDb(const IndexDb&) = delete;
   IndexDb& operator=(const IndexDb&) = delete;
@@ -174,7 +178,7 @@ class IndexDb {
   int schema_version();
 
   sqlite3* db_ = nullptr;
-  std::map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address
   const bool fsync_;
   bool durable_;  // the synchronous level now set: FULL when true
 };

@@ -25,7 +25,8 @@ MaildirUserStore::MaildirUserStore(std::string user, const MaildirOptions& opts,
       user_dir_(opts.root / user_),
       maildir_(user_dir_ / "Maildir"),
       opts_(opts),
-      notifier_(std::move(notifier)) {
+      notifier_(std::move(notifier)),
+      readers_(user_dir_ / "index.sqlite") {
   check_user_name(user_);
   std::error_code ec;
   fs::create_directories(opts_.root, ec);
@@ -127,8 +128,8 @@ void MaildirUserStore::clean_mailbox_files(const MailboxRow& row) {
   if (moved) lost.sync();
 }
 
-MailboxRow MaildirUserStore::require_mailbox(std::string_view canonical_name) {
-  auto row = db_->mailbox_by_name(canonical_name);
+MailboxRow MaildirUserStore::require_mailbox(IndexDb& db, std::string_view canonical_name) {
+  auto row = db.mailbox_by_name(canonical_name);
   if (!row) throw StoreError(ErrorCode::kNotFound, "no such mailbox");
   return *row;
 }
@@ -159,9 +160,9 @@ MailboxStatus MaildirUserStore::status(std::string_view mailbox) {
   take_in_new_if_changed(name, changed);
   MailboxStatus st;
   {
-    std::lock_guard lock(mu_);
-    Transaction tx(*db_, Transaction::kRead);
-    st = db_->status(require_mailbox(name));
+    IndexReaders::Lease db = readers_.acquire();
+    Transaction tx(*db, Transaction::kRead);
+    st = db->status(require_mailbox(*db, name));
     tx.commit();
   }
   announce(changed);
@@ -174,9 +175,9 @@ std::vector<MessageInfo> MaildirUserStore::list_messages(std::string_view mailbo
   take_in_new_if_changed(name, changed);
   std::vector<MessageInfo> out;
   {
-    std::lock_guard lock(mu_);
-    Transaction tx(*db_, Transaction::kRead);
-    std::vector<MessageRow> rows = db_->messages(require_mailbox(name).id);
+    IndexReaders::Lease db = readers_.acquire();
+    Transaction tx(*db, Transaction::kRead);
+    std::vector<MessageRow> rows = db->messages(require_mailbox(*db, name).id);
     tx.commit();
     out.reserve(rows.size());
     for (MessageRow& r : rows) out.push_back(std::move(r.info));
@@ -187,9 +188,10 @@ std::vector<MessageInfo> MaildirUserStore::list_messages(std::string_view mailbo
 
 MessageFile MaildirUserStore::open_message(std::string_view mailbox, uint32_t uid) {
   const std::string name = canonical_mailbox_name(mailbox);
-  std::lock_guard lock(mu_);
-  MailboxRow row = require_mailbox(name);
-  auto msg = db_->message(row.id, uid);
+  IndexReaders::Lease db = readers_.acquire();
+  Transaction tx(*db, Transaction::kRead);
+  MailboxRow row = require_mailbox(*db, name);
+  auto msg = db->message(row.id, uid);
   if (!msg) throw StoreError(ErrorCode::kNotFound, "no such message");
   // kNotFound when expunged by another process since the lookup.
   return open_message_file(cur_path(mailbox_path(row), msg->file));
@@ -201,12 +203,12 @@ MailboxChanges MaildirUserStore::changes_since(std::string_view mailbox, uint64_
   take_in_new_if_changed(name, changed);
   MailboxChanges out;
   {
-    std::lock_guard lock(mu_);
-    Transaction tx(*db_, Transaction::kRead);
-    MailboxRow row = require_mailbox(name);
+    IndexReaders::Lease db = readers_.acquire();
+    Transaction tx(*db, Transaction::kRead);
+    MailboxRow row = require_mailbox(*db, name);
     out.highest_modseq = row.highest_modseq;
-    for (MessageRow& r : db_->messages(row.id, modseq)) out.added_or_changed.push_back(std::move(r.info));
-    out.expunged = db_->tombstones_since(row.id, modseq);
+    for (MessageRow& r : db->messages(row.id, modseq)) out.added_or_changed.push_back(std::move(r.info));
+    out.expunged = db->tombstones_since(row.id, modseq);
     tx.commit();
   }
   announce(changed);

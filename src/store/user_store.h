@@ -1,7 +1,10 @@
 // MaildirUserStore: one user's mail as Maildir++ files plus the SQLite index.
 //
-// Locking: every index access takes mu_ (one SQLite connection per user
-// per process); other processes are kept in order by SQLite's write lock
+// Locking: every index write takes mu_ (one writer connection per user
+// per process); reads take a connection of their own from readers_ and do
+// not wait for mu_ (SQLite's WAL lets them read the last commit while a
+// writer commits). cache_mu_ guards the in-memory caches only and is never
+// held across index or file work. Other processes are kept in order by SQLite's write lock
 // (BEGIN IMMEDIATE) and, for new/, by flock. File work (writing, fsync,
 // parsing) happens without mu_ where it can. flock is never taken while mu_
 // is held. Announcements to subscribers and the notify socket happen after
@@ -20,6 +23,7 @@
 
 #include "store/change_feed.h"
 #include "store/index_db.h"
+#include "store/index_readers.h"
 #include "store/maildir_files.h"
 #include "store/notify.h"
 #include "store/search_index.h"
@@ -99,8 +103,11 @@ class MaildirUserStore : public UserStore {
  private:
   using Changed = std::vector<std::string>;  // mailboxes to announce after unlocking
 
+  // The mailbox's row as `db` sees it; kNotFound when there is none.
+  static MailboxRow require_mailbox(IndexDb& db, std::string_view canonical_name);
+
   // All below expect mu_ held.
-  MailboxRow require_mailbox(std::string_view canonical_name);
+  MailboxRow require_mailbox(std::string_view canonical_name) { return require_mailbox(*db_, canonical_name); }
   std::filesystem::path mailbox_path(const MailboxRow& row) const;
   std::string choose_dir(std::string_view canonical_name);  // inside a write transaction
   void create_default_mailboxes();
@@ -162,6 +169,11 @@ class MaildirUserStore : public UserStore {
 
   std::mutex mu_;
   std::unique_ptr<IndexDb> db_;
+  IndexReaders readers_;
+
+  // Guards the two caches below (taken inside mu_ or alone, never around
+  // index or file work).
+  std::mutex cache_mu_;
   // new/ mtime at the end of the last scan, by mailbox id; only mtimes old
   // enough that a later drop must change them are remembered.
   std::map<int64_t, struct timespec> new_dir_mtime_;

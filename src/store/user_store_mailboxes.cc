@@ -19,17 +19,17 @@ constexpr std::array<std::string_view, 8> kSpecialUses = {"\\All",  "\\Archive",
 }  // namespace
 
 std::vector<MailboxInfo> MaildirUserStore::list_mailboxes() {
-  std::lock_guard lock(mu_);
+  IndexReaders::Lease db = readers_.acquire();
   std::vector<MailboxInfo> out;
-  for (MailboxRow& row : db_->mailboxes()) {
+  for (MailboxRow& row : db->mailboxes()) {
     out.push_back(MailboxInfo{std::move(row.name), std::move(row.special_use), row.subscribed});
   }
   return out;
 }
 
 std::vector<std::string> MaildirUserStore::list_subscriptions() {
-  std::lock_guard lock(mu_);
-  return db_->subscriptions();
+  IndexReaders::Lease db = readers_.acquire();
+  return db->subscriptions();
 }
 
 bool MaildirUserStore::mailbox_exists(std::string_view name) {
@@ -39,8 +39,8 @@ bool MaildirUserStore::mailbox_exists(std::string_view name) {
   } catch (const StoreError&) {
     return false;  // a name that cannot be created does not exist
   }
-  std::lock_guard lock(mu_);
-  return db_->mailbox_by_name(canonical).has_value();
+  IndexReaders::Lease db = readers_.acquire();
+  return db->mailbox_by_name(canonical).has_value();
 }
 
 void MaildirUserStore::create_mailbox(std::string_view name, std::string_view special_use) {
@@ -88,8 +88,11 @@ void MaildirUserStore::delete_mailbox(std::string_view name) {
       db_->add_pending_removal(row.dir);
       tx.commit();
     }
-    new_dir_mtime_.erase(row.id);
-    snapshots_.erase(row.id);
+    {
+      std::lock_guard cache_lock(cache_mu_);
+      new_dir_mtime_.erase(row.id);
+      snapshots_.erase(row.id);
+    }
     if (remove_tree(mailbox_path(row))) {
       try {
         Transaction tx(*db_, Transaction::kWrite);

@@ -94,15 +94,11 @@ size_t MaildirUserStore::scan_new(std::string_view mailbox) {
 }
 
 void MaildirUserStore::take_in_new_if_changed(const std::string& canonical_name, Changed& changed) {
-  MailboxRow row;
-  {
-    std::lock_guard lock(mu_);
-    row = require_mailbox(canonical_name);
-  }
+  MailboxRow row = require_mailbox(*readers_.acquire(), canonical_name);
   struct stat st;
   if (::stat((mailbox_path(row) / "new").c_str(), &st) != 0) return;
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(cache_mu_);
     auto it = new_dir_mtime_.find(row.id);
     if (it != new_dir_mtime_.end() && same_time(it->second, st.st_mtim)) return;
   }
@@ -131,8 +127,9 @@ size_t MaildirUserStore::take_in_new(const MailboxRow& row, Changed& changed) {
             [](const FileEntry& a, const FileEntry& b) { return a.name < b.name; });
   std::unordered_set<std::string> markers;
   {
-    std::lock_guard lock(mu_);
-    for (std::string& m : db_->import_markers(row.id)) markers.insert(std::move(m));
+    // A reader sees every marker: they are committed under the flock we hold.
+    IndexReaders::Lease db = readers_.acquire();
+    for (std::string& m : db->import_markers(row.id)) markers.insert(std::move(m));
   }
 
   size_t count = 0;
@@ -203,7 +200,7 @@ size_t MaildirUserStore::take_in_new(const MailboxRow& row, Changed& changed) {
 
   struct stat st;
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(cache_mu_);
     if (!mailbox_gone && ::fstat(dfd, &st) == 0 && is_older_than(st.st_mtim, kSettledMtimeAge)) {
       new_dir_mtime_[row.id] = st.st_mtim;
     } else {

@@ -9,38 +9,38 @@ namespace loft::store::internal {
 
 namespace fs = std::filesystem;
 
-// The indexer's view of the store. Takes mu_ only for index reads; files
-// are read without it.
+// The indexer's view of the store. Reads the index through a reader
+// connection (never waiting for mu_), and files without any lock.
 class MaildirSearchFeed : public SearchIndexFeed {
  public:
   explicit MaildirSearchFeed(MaildirUserStore& store) : s_(store) {}
 
   std::optional<SearchMailboxKey> mailbox_key(const std::string& canonical_name) override {
-    std::lock_guard lock(s_.mu_);
-    std::optional<MailboxRow> row = s_.db_->mailbox_by_name(canonical_name);
+    IndexReaders::Lease db = s_.readers_.acquire();
+    std::optional<MailboxRow> row = db->mailbox_by_name(canonical_name);
     if (!row) return std::nullopt;
     return SearchMailboxKey{row->id, row->uidvalidity};
   }
 
   std::vector<SearchMailboxKey> mailbox_keys() override {
-    std::lock_guard lock(s_.mu_);
+    IndexReaders::Lease db = s_.readers_.acquire();
     std::vector<SearchMailboxKey> out;
-    for (const MailboxRow& row : s_.db_->mailboxes()) out.push_back({row.id, row.uidvalidity});
+    for (const MailboxRow& row : db->mailboxes()) out.push_back({row.id, row.uidvalidity});
     return out;
   }
 
   uint64_t message_count(const SearchMailboxKey& key) override {
-    std::lock_guard lock(s_.mu_);
-    Transaction tx(*s_.db_, Transaction::kRead);
-    std::optional<MailboxRow> row = s_.db_->mailbox_by_id(key.mailbox_id);
-    uint64_t n = row ? s_.db_->status(*row).messages : 0;
+    IndexReaders::Lease db = s_.readers_.acquire();
+    Transaction tx(*db, Transaction::kRead);
+    std::optional<MailboxRow> row = db->mailbox_by_id(key.mailbox_id);
+    uint64_t n = row ? db->status(*row).messages : 0;
     tx.commit();
     return n;
   }
 
   uint64_t count_after(const SearchMailboxKey& key, uint32_t after) override {
-    std::lock_guard lock(s_.mu_);
-    return s_.db_->count_after(key.mailbox_id, after);
+    IndexReaders::Lease db = s_.readers_.acquire();
+    return db->count_after(key.mailbox_id, after);
   }
 
   std::optional<MessagesToIndex> messages_after(const SearchMailboxKey& key, uint32_t after, size_t max_messages,
@@ -48,12 +48,12 @@ class MaildirSearchFeed : public SearchIndexFeed {
     std::vector<TreeRow> rows;
     fs::path dir;
     {
-      std::lock_guard lock(s_.mu_);
-      Transaction tx(*s_.db_, Transaction::kRead);
-      std::optional<MailboxRow> row = s_.db_->mailbox_by_id(key.mailbox_id);
+      IndexReaders::Lease db = s_.readers_.acquire();
+      Transaction tx(*db, Transaction::kRead);
+      std::optional<MailboxRow> row = db->mailbox_by_id(key.mailbox_id);
       if (!row || row->uidvalidity != key.uidvalidity) return std::nullopt;
       dir = s_.mailbox_path(*row);
-      rows = s_.db_->trees_after(row->id, after, max_messages);
+      rows = db->trees_after(row->id, after, max_messages);
       tx.commit();
     }
     MessagesToIndex out;
@@ -80,12 +80,12 @@ class MaildirSearchFeed : public SearchIndexFeed {
     std::optional<TreeRow> row;
     fs::path dir;
     {
-      std::lock_guard lock(s_.mu_);
-      Transaction tx(*s_.db_, Transaction::kRead);
-      std::optional<MailboxRow> box = s_.db_->mailbox_by_id(key.mailbox_id);
+      IndexReaders::Lease db = s_.readers_.acquire();
+      Transaction tx(*db, Transaction::kRead);
+      std::optional<MailboxRow> box = db->mailbox_by_id(key.mailbox_id);
       if (!box || box->uidvalidity != key.uidvalidity) return std::nullopt;
       dir = s_.mailbox_path(*box);
-      row = s_.db_->message_tree(box->id, uid);
+      row = db->message_tree(box->id, uid);
       tx.commit();
     }
     if (!row) return std::nullopt;

@@ -68,25 +68,42 @@ std::shared_ptr<const MailboxSnapshot> MaildirUserStore::snapshot(std::string_vi
   take_in_new_if_changed(name, changed);
   std::shared_ptr<const MailboxSnapshot> out;
   {
-    std::lock_guard lock(mu_);
-    Transaction tx(*db_, Transaction::kRead);
-    MailboxRow row = require_mailbox(name);
-    std::shared_ptr<const MailboxSnapshot>& kept = snapshots_[row.id];
+    IndexReaders::Lease db = readers_.acquire();
+    Transaction tx(*db, Transaction::kRead);
+    MailboxRow row = require_mailbox(*db, name);
+    std::shared_ptr<const MailboxSnapshot> kept;
+    {
+      std::lock_guard lock(cache_mu_);
+      auto it = snapshots_.find(row.id);
+      if (it != snapshots_.end()) kept = it->second;
+    }
     if (kept && current(*kept, row)) {
-      out = kept;
+      out = std::move(kept);
     } else {
+      // Built without cache_mu_: other readers go on meanwhile, and two
+      // callers may build the same snapshot, of which one is kept.
       auto snap = std::make_shared<MailboxSnapshot>();
       const bool incremental = kept && kept->status.uidvalidity == row.uidvalidity &&
                                kept->status.highest_modseq < row.highest_modseq;
       const uint64_t since = incremental ? kept->status.highest_modseq : 0;
-      std::vector<MessageInfo> rows = db_->message_infos(row.id, since);
+      std::vector<MessageInfo> rows = db->message_infos(row.id, since);
       if (incremental) {
-        snap->messages = merge(kept->messages, std::move(rows), db_->tombstones_since(row.id, since));
+        snap->messages = merge(kept->messages, std::move(rows), db->tombstones_since(row.id, since));
       } else {
         snap->messages = std::move(rows);
       }
       snap->status = count(row, snap->messages);
-      kept = snap;
+      {
+        // Kept unless a newer one was stored meanwhile (a reader that began
+        // its read transaction later). A mailbox deleted meanwhile may get
+        // its entry back; ids are never reused, so it is only never read.
+        std::lock_guard lock(cache_mu_);
+        std::shared_ptr<const MailboxSnapshot>& slot = snapshots_[row.id];
+        if (!slot || slot->status.uidvalidity != row.uidvalidity ||
+            slot->status.highest_modseq <= row.highest_modseq) {
+          slot = snap;
+        }
+      }
       out = std::move(snap);
     }
     tx.commit();

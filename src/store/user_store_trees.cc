@@ -37,12 +37,12 @@ std::vector<std::pair<uint32_t, std::string>> MaildirUserStore::parsed_messages(
   std::vector<std::pair<uint32_t, std::string>> out;
   std::vector<Stale> stale;
   {
-    std::lock_guard lock(mu_);
-    Transaction tx(*db_, Transaction::kRead);
-    MailboxRow row = require_mailbox(name);
+    IndexReaders::Lease db = readers_.acquire();
+    Transaction tx(*db, Transaction::kRead);
+    MailboxRow row = require_mailbox(*db, name);
     const fs::path dir = mailbox_path(row);
     for (uint32_t uid : wanted) {
-      std::optional<TreeRow> t = db_->message_tree(row.id, uid);
+      std::optional<TreeRow> t = db->message_tree(row.id, uid);
       if (!t) continue;
       if (!t->tree || !tree_is_usable(*t->tree, t->size)) {
         stale.push_back(Stale{out.size(), t->message_id, cur_path(dir, t->file)});
