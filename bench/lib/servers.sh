@@ -166,6 +166,7 @@ plaintext_on_loopback = true
 [limits]
 max_connections = 20000
 max_connections_per_ip = 20000
+${LOFT_BENCH_LIMITS_EXTRA:-}
 
 [storage]
 fsync = true

@@ -30,15 +30,19 @@ class IndexReaders {
   // A connection for one read, back to the pool when the lease goes.
   class Lease {
    public:
-    Lease(IndexReaders& pool, std::unique_ptr<IndexDb> db) : pool_(pool), db_(std::move(db)) {}
-    ~Lease() { pool_.give_back(std::move(db_)); }
+    Lease(IndexReaders& pool, std::unique_ptr<IndexDb> db) : pool_(&pool), db_(std::move(db)) {}
+    ~Lease() {
+      if (db_) pool_->give_back(std::move(db_));
+    }
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     IndexDb& operator*() const { return *db_; }
     IndexDb* operator->() const { return db_.get(); }
 
    private:
-    IndexReaders& pool_;
+    IndexReaders* pool_;
     std::unique_ptr<IndexDb> db_;
   };
 

@@ -37,7 +37,7 @@ MaildirUserStore::MaildirUserStore(std::string user, const MaildirOptions& opts,
   }
   if (housekeeping) make_maildir(maildir_, opts_.fsync);
   db_ = std::make_unique<IndexDb>(user_dir_ / "index.sqlite", opts_.fsync);
-  std::lock_guard lock(mu_);
+  WriteLock lock(*this);
   if (housekeeping) {
     create_default_mailboxes();
     clean_up();
@@ -160,7 +160,7 @@ MailboxStatus MaildirUserStore::status(std::string_view mailbox) {
   take_in_new_if_changed(name, changed);
   MailboxStatus st;
   {
-    IndexReaders::Lease db = readers_.acquire();
+    ReadAccess db(*this);
     Transaction tx(*db, Transaction::kRead);
     st = db->status(require_mailbox(*db, name));
     tx.commit();
@@ -175,7 +175,7 @@ std::vector<MessageInfo> MaildirUserStore::list_messages(std::string_view mailbo
   take_in_new_if_changed(name, changed);
   std::vector<MessageInfo> out;
   {
-    IndexReaders::Lease db = readers_.acquire();
+    ReadAccess db(*this);
     Transaction tx(*db, Transaction::kRead);
     std::vector<MessageRow> rows = db->messages(require_mailbox(*db, name).id);
     tx.commit();
@@ -188,7 +188,7 @@ std::vector<MessageInfo> MaildirUserStore::list_messages(std::string_view mailbo
 
 MessageFile MaildirUserStore::open_message(std::string_view mailbox, uint32_t uid) {
   const std::string name = canonical_mailbox_name(mailbox);
-  IndexReaders::Lease db = readers_.acquire();
+  ReadAccess db(*this);
   Transaction tx(*db, Transaction::kRead);
   MailboxRow row = require_mailbox(*db, name);
   auto msg = db->message(row.id, uid);
@@ -203,7 +203,7 @@ MailboxChanges MaildirUserStore::changes_since(std::string_view mailbox, uint64_
   take_in_new_if_changed(name, changed);
   MailboxChanges out;
   {
-    IndexReaders::Lease db = readers_.acquire();
+    ReadAccess db(*this);
     Transaction tx(*db, Transaction::kRead);
     MailboxRow row = require_mailbox(*db, name);
     out.highest_modseq = row.highest_modseq;

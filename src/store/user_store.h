@@ -1,9 +1,10 @@
 // MaildirUserStore: one user's mail as Maildir++ files plus the SQLite index.
 //
-// Locking: every index write takes mu_ (one writer connection per user
-// per process); reads take a connection of their own from readers_ and do
-// not wait for mu_ (SQLite's WAL lets them read the last commit while a
-// writer commits). cache_mu_ guards the in-memory caches only and is never
+// Locking: every index write takes mu_ through WriteLock (one writer
+// connection per user per process). A read never waits for mu_ (see
+// ReadAccess): when mu_ is taken it reads through a connection of its own
+// from readers_, which SQLite's WAL lets read the last commit while a
+// writer commits. cache_mu_ guards the in-memory caches only and is never
 // held across index or file work. Other processes are kept in order by SQLite's write lock
 // (BEGIN IMMEDIATE) and, for new/, by flock. File work (writing, fsync,
 // parsing) happens without mu_ where it can. flock is never taken while mu_
@@ -15,9 +16,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -103,6 +106,49 @@ class MaildirUserStore : public UserStore {
  private:
   using Changed = std::vector<std::string>;  // mailboxes to announce after unlocking
 
+  // mu_ for a write. Counts waiting writers, so that readers leave them
+  // the writer connection.
+  class WriteLock {
+   public:
+    explicit WriteLock(MaildirUserStore& s) : mu_(s.mu_) {
+      s.writers_waiting_.fetch_add(1, std::memory_order_relaxed);
+      mu_.lock();
+      s.writers_waiting_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    ~WriteLock() { mu_.unlock(); }
+    WriteLock(const WriteLock&) = delete;
+    WriteLock& operator=(const WriteLock&) = delete;
+
+   private:
+    std::mutex& mu_;
+  };
+
+  // An index connection for one read, never waiting for a writer: the
+  // writer's own when it is free and no writer waits for it (its page cache
+  // stays warm; a reader's is dropped whenever another connection has
+  // committed), else a reader from readers_.
+  class ReadAccess {
+   public:
+    explicit ReadAccess(MaildirUserStore& s) {
+      if (s.writers_waiting_.load(std::memory_order_relaxed) == 0) {
+        lock_ = std::unique_lock(s.mu_, std::try_to_lock);
+      }
+      if (lock_.owns_lock()) {
+        db_ = s.db_.get();
+      } else {
+        lease_.emplace(s.readers_.acquire());
+        db_ = &**lease_;
+      }
+    }
+    IndexDb& operator*() const { return *db_; }
+    IndexDb* operator->() const { return db_; }
+
+   private:
+    std::unique_lock<std::mutex> lock_;
+    std::optional<IndexReaders::Lease> lease_;
+    IndexDb* db_ = nullptr;
+  };
+
   // The mailbox's row as `db` sees it; kNotFound when there is none.
   static MailboxRow require_mailbox(IndexDb& db, std::string_view canonical_name);
 
@@ -168,6 +214,7 @@ class MaildirUserStore : public UserStore {
   const std::shared_ptr<ChangeFeed> feed_ = std::make_shared<ChangeFeed>();
 
   std::mutex mu_;
+  std::atomic<int> writers_waiting_{0};
   std::unique_ptr<IndexDb> db_;
   IndexReaders readers_;
 

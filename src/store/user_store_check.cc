@@ -102,7 +102,7 @@ CheckReport MaildirUserStore::check(bool repair) {
   part("INBOX", [&] { check_inbox_row(repair, report); });
   std::vector<MailboxRow> rows;
   part("mailboxes", [&] {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     rows = db_->mailboxes();
   });
   for (const MailboxRow& row : rows) {
@@ -136,7 +136,7 @@ void MaildirUserStore::check_inbox_row(bool repair, CheckReport& report) {
     return db_->mailboxes().empty() ? 0 : -1;
   };
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     const int s = state();
     if (s == 0) report.notes.push_back("no mailboxes yet: they are made when the mail is first opened");
     if (s >= 0) return;
@@ -145,7 +145,7 @@ void MaildirUserStore::check_inbox_row(bool repair, CheckReport& report) {
   if (repair) {
     try {
       {
-        std::lock_guard lock(mu_);
+        WriteLock lock(*this);
         Transaction tx(*db_, Transaction::kWrite);
         if (state() < 0) {
           MailboxRow row;
@@ -196,7 +196,7 @@ uint64_t MaildirUserStore::check_messages(const MailboxRow& listed, bool repair,
   std::vector<MessageRow> rows;
   std::vector<TombstoneRow> tombstones;
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     Transaction tx(*db_, Transaction::kRead);
     std::optional<MailboxRow> current = db_->mailbox_by_id(listed.id);
     if (!current) return 0;  // deleted meanwhile
@@ -220,7 +220,7 @@ uint64_t MaildirUserStore::check_messages(const MailboxRow& listed, bool repair,
   // first, the file after): only a row that is still there is a problem.
   std::unordered_set<int64_t> expunged_meanwhile;
   if (std::any_of(disk.begin(), disk.end(), [](const OnDisk& d) { return d.state == FileState::kMissing; })) {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     Transaction tx(*db_, Transaction::kRead);
     for (size_t i = 0; i < rows.size(); ++i) {
       if (disk[i].state != FileState::kMissing) continue;
@@ -310,7 +310,7 @@ void MaildirUserStore::repair_messages(const MailboxRow& row, MessagePlan& plan,
   std::vector<std::pair<size_t, std::string>> done;  // finding, action: marked once committed
   std::string name;
   try {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     Transaction tx(*db_, Transaction::kWrite);
     std::optional<MailboxRow> current = db_->mailbox_by_id(row.id);
     if (!current) {

@@ -59,7 +59,7 @@ void MaildirUserStore::check_loose_files(const MailboxRow& row, bool repair, Che
   sort_by_name(tmp);
   std::unordered_set<std::string> indexed;
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     for (std::string& f : db_->files(row.id)) indexed.insert(std::move(f));
   }
   const std::string folder = lost_found_folder(row.dir);
@@ -84,7 +84,7 @@ void MaildirUserStore::check_loose_files(const MailboxRow& row, bool repair, Che
     for (size_t start = 0; start < loose.size(); start += kMovesPerTransaction) {
       const size_t end = std::min(loose.size(), start + kMovesPerTransaction);
       try {
-        std::lock_guard lock(mu_);
+        WriteLock lock(*this);
         // Held, not committed: no other writer commits while we look again.
         Transaction tx(*db_, Transaction::kWrite);
         std::vector<std::string> now = db_->files(row.id);
@@ -124,7 +124,7 @@ void MaildirUserStore::check_unknown_dirs(bool repair, CheckReport& report) {
   };
   std::unordered_set<std::string> known;
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     known = known_dirs();
   }
   std::vector<CheckFinding> found;
@@ -140,7 +140,7 @@ void MaildirUserStore::check_unknown_dirs(bool repair, CheckReport& report) {
   if (repair && !found.empty()) {
     LostFound lost(user_dir_, opts_.fsync);
     try {
-      std::lock_guard lock(mu_);
+      WriteLock lock(*this);
       Transaction tx(*db_, Transaction::kWrite);  // held: no mailbox is made meanwhile
       const std::unordered_set<std::string> still_known = known_dirs();
       for (size_t i = 0; i < found.size(); ++i) {

@@ -39,7 +39,7 @@ void MaildirUserStore::check_search_index(bool repair, CheckReport& report) {
   if (!health.current_format) return;  // none yet, or an old format: built anew on first use
   std::vector<MailboxRow> rows;
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     rows = db_->mailboxes();
   }
   for (const SearchBoxRow& box : health.boxes) {

@@ -24,7 +24,7 @@ void MaildirUserStore::check_trees(const MailboxRow& row, bool repair, CheckRepo
   while (true) {
     std::vector<TreeRow> batch;
     {
-      std::lock_guard lock(mu_);
+      WriteLock lock(*this);
       batch = db_->trees_after(row.id, after, kTreeBatch);
     }
     if (batch.empty()) break;
@@ -38,7 +38,7 @@ void MaildirUserStore::check_trees(const MailboxRow& row, bool repair, CheckRepo
   }
   if (repair && !found.empty()) {
     try {
-      std::lock_guard lock(mu_);
+      WriteLock lock(*this);
       Transaction tx(*db_, Transaction::kWrite);
       for (int64_t id : unusable) db_->drop_tree(id);  // nothing when the message went meanwhile
       tx.commit();

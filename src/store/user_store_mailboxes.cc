@@ -19,7 +19,7 @@ constexpr std::array<std::string_view, 8> kSpecialUses = {"\\All",  "\\Archive",
 }  // namespace
 
 std::vector<MailboxInfo> MaildirUserStore::list_mailboxes() {
-  IndexReaders::Lease db = readers_.acquire();
+  ReadAccess db(*this);
   std::vector<MailboxInfo> out;
   for (MailboxRow& row : db->mailboxes()) {
     out.push_back(MailboxInfo{std::move(row.name), std::move(row.special_use), row.subscribed});
@@ -28,7 +28,7 @@ std::vector<MailboxInfo> MaildirUserStore::list_mailboxes() {
 }
 
 std::vector<std::string> MaildirUserStore::list_subscriptions() {
-  IndexReaders::Lease db = readers_.acquire();
+  ReadAccess db(*this);
   return db->subscriptions();
 }
 
@@ -39,7 +39,7 @@ bool MaildirUserStore::mailbox_exists(std::string_view name) {
   } catch (const StoreError&) {
     return false;  // a name that cannot be created does not exist
   }
-  IndexReaders::Lease db = readers_.acquire();
+  ReadAccess db(*this);
   return db->mailbox_by_name(canonical).has_value();
 }
 
@@ -51,7 +51,7 @@ void MaildirUserStore::create_mailbox(std::string_view name, std::string_view sp
   }
   if (is_inbox(canonical)) throw StoreError(ErrorCode::kAlreadyExists, "mailbox exists");
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     Transaction tx(*db_, Transaction::kWrite);
     if (db_->mailbox_by_name(canonical)) throw StoreError(ErrorCode::kAlreadyExists, "mailbox exists");
     MailboxRow row;
@@ -76,7 +76,7 @@ void MaildirUserStore::delete_mailbox(std::string_view name) {
   const std::string canonical = canonical_mailbox_name(name);
   if (is_inbox(canonical)) throw StoreError(ErrorCode::kNotPermitted, "INBOX cannot be deleted");
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     MailboxRow row;
     {
       Transaction tx(*db_, Transaction::kWrite);
@@ -123,7 +123,7 @@ void MaildirUserStore::rename_mailbox(std::string_view from, std::string_view to
     announce(taken);
   }
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     Transaction tx(*db_, Transaction::kWrite);
     MailboxRow source = require_mailbox(src);
     if (db_->mailbox_by_name(dst)) throw StoreError(ErrorCode::kAlreadyExists, "mailbox exists");
@@ -211,7 +211,7 @@ void MaildirUserStore::rename_mailbox(std::string_view from, std::string_view to
 void MaildirUserStore::set_subscribed(std::string_view name, bool subscribed) {
   const std::string canonical = canonical_mailbox_name(name);
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     Transaction tx(*db_, Transaction::kWrite);
     // Like Dovecot: only an existing mailbox can be subscribed (RFC 3501
     // 6.3.6 allows the check); any name can be unsubscribed, since the

@@ -70,7 +70,7 @@ uint32_t MaildirUserStore::append(std::string_view mailbox, const NewMessage& ms
 
   MailboxRow row;
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     row = require_mailbox(name);
   }
   const fs::path dir = mailbox_path(row);
@@ -104,7 +104,7 @@ uint32_t MaildirUserStore::append(std::string_view mailbox, const NewMessage& ms
   uint32_t uid = 0;
   std::string announced;
   try {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     Transaction tx(*db_, Transaction::kWrite);
     // By id: a rename in the meantime still receives the message.
     auto current = db_->mailbox_by_id(row.id);
@@ -150,7 +150,7 @@ std::vector<uint32_t> MaildirUserStore::append_many(std::string_view mailbox, st
   }
   MailboxRow row;
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     row = require_mailbox(name);
   }
   const fs::path dir = mailbox_path(row);
@@ -175,7 +175,7 @@ std::vector<uint32_t> MaildirUserStore::append_many(std::string_view mailbox, st
   std::vector<uint32_t> uids;
   std::string announced;
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     Transaction tx(*db_, Transaction::kWrite);
     auto current = db_->mailbox_by_id(row.id);  // by id: a rename meanwhile still receives them
     if (!current) throw StoreError(ErrorCode::kNotFound, "mailbox was deleted");
@@ -227,7 +227,7 @@ std::vector<MessageInfo> MaildirUserStore::change_flags(std::string_view mailbox
   std::vector<MessageInfo> out;
   bool changed_any = false;
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     Transaction tx(*db_, Transaction::kWriteState);
     MailboxRow row = require_mailbox(name);
     // One MODSEQ for the whole operation; unchanged messages keep theirs.
@@ -296,7 +296,7 @@ std::vector<uint32_t> MaildirUserStore::expunge(std::string_view mailbox, std::s
   const std::string name = canonical_mailbox_name(mailbox);
   std::vector<uint32_t> removed;
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     std::vector<fs::path> files;
     {
       Transaction tx(*db_, Transaction::kWrite);
@@ -325,7 +325,7 @@ std::vector<uint32_t> MaildirUserStore::expunge_deleted(std::string_view mailbox
   if (within) wanted = sorted_unique(*within);
   std::vector<uint32_t> removed;
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     std::vector<fs::path> files;
     {
       // Chosen and removed under one write lock: a \Deleted flag set or
@@ -370,7 +370,7 @@ std::vector<uint32_t> MaildirUserStore::copy_messages(std::string_view from, std
   if (uids.empty()) return new_uids;
   std::vector<fs::path> sources_to_unlink;
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     std::vector<fs::path> created;
     try {
       Transaction tx(*db_, Transaction::kWrite);

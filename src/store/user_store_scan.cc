@@ -78,7 +78,7 @@ size_t MaildirUserStore::scan_new(std::string_view mailbox) {
   const std::string name = canonical_mailbox_name(mailbox);
   MailboxRow row;
   {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     row = require_mailbox(name);
   }
   Changed changed;
@@ -94,7 +94,7 @@ size_t MaildirUserStore::scan_new(std::string_view mailbox) {
 }
 
 void MaildirUserStore::take_in_new_if_changed(const std::string& canonical_name, Changed& changed) {
-  MailboxRow row = require_mailbox(*readers_.acquire(), canonical_name);
+  MailboxRow row = require_mailbox(*ReadAccess(*this), canonical_name);
   struct stat st;
   if (::stat((mailbox_path(row) / "new").c_str(), &st) != 0) return;
   {
@@ -128,7 +128,7 @@ size_t MaildirUserStore::take_in_new(const MailboxRow& row, Changed& changed) {
   std::unordered_set<std::string> markers;
   {
     // A reader sees every marker: they are committed under the flock we hold.
-    IndexReaders::Lease db = readers_.acquire();
+    ReadAccess db(*this);
     for (std::string& m : db->import_markers(row.id)) markers.insert(std::move(m));
   }
 
@@ -192,7 +192,7 @@ size_t MaildirUserStore::take_in_new(const MailboxRow& row, Changed& changed) {
   if (!mailbox_gone && !done.empty()) {
     // Markers go only once the unlinks are durable.
     if (unlinked && opts_.fsync && ::fsync(dfd) != 0) throw_io("fsync " + new_dir.string(), errno);
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     Transaction tx(*db_, Transaction::kWrite);
     db_->remove_import_markers(row.id, done);
     tx.commit();
@@ -247,7 +247,7 @@ bool MaildirUserStore::stage_new_file(const MailboxRow& row, int new_dir_fd, con
 bool MaildirUserStore::commit_imports(const MailboxRow& row, MessageBatch& batch,
                                       std::vector<Import>& imports) {
   const std::vector<std::string>& files = batch.publish();
-  std::lock_guard lock(mu_);
+  WriteLock lock(*this);
   Transaction tx(*db_, Transaction::kWrite);
   auto current = db_->mailbox_by_id(row.id);
   if (!current) return false;  // the batch's files go with the batch

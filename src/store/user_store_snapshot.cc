@@ -68,7 +68,7 @@ std::shared_ptr<const MailboxSnapshot> MaildirUserStore::snapshot(std::string_vi
   take_in_new_if_changed(name, changed);
   std::shared_ptr<const MailboxSnapshot> out;
   {
-    IndexReaders::Lease db = readers_.acquire();
+    ReadAccess db(*this);
     Transaction tx(*db, Transaction::kRead);
     MailboxRow row = require_mailbox(*db, name);
     std::shared_ptr<const MailboxSnapshot> kept;

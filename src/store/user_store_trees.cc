@@ -37,7 +37,7 @@ std::vector<std::pair<uint32_t, std::string>> MaildirUserStore::parsed_messages(
   std::vector<std::pair<uint32_t, std::string>> out;
   std::vector<Stale> stale;
   {
-    IndexReaders::Lease db = readers_.acquire();
+    ReadAccess db(*this);
     Transaction tx(*db, Transaction::kRead);
     MailboxRow row = require_mailbox(*db, name);
     const fs::path dir = mailbox_path(row);
@@ -71,7 +71,7 @@ std::vector<std::pair<uint32_t, std::string>> MaildirUserStore::parsed_messages(
   // Best effort: a read does not fail because its cache could not be written
   // (another writer holding the index past the busy timeout, say).
   try {
-    std::lock_guard lock(mu_);
+    WriteLock lock(*this);
     Transaction tx(*db_, Transaction::kWrite);
     for (const auto& [id, index] : computed) db_->put_tree(id, out[index].second);
     tx.commit();
