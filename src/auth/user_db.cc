@@ -4,9 +4,12 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <ctime>
 #include <mutex>
 #include <stdexcept>
+#include <string>
+#include <thread>
 
 #include "auth/auth.h"
 #include "auth/crypto_util.h"
@@ -19,6 +22,27 @@ namespace {
 using internal::Statement;
 
 constexpr int kBusyTimeoutMs = 10'000;
+
+// PRAGMA journal_mode=WAL. Switching a new database needs a moment of
+// exclusive access, which the busy handler does not always cover (several
+// `loft user add` at once on a fresh data directory got "database is
+// locked"): retried for as long as the busy timeout.
+bool switch_to_wal(sqlite3* db) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (;;) {
+    std::string mode;
+    int rc = sqlite3_exec(
+        db, "PRAGMA journal_mode=WAL",
+        [](void* out, int n, char** values, char**) {
+          if (n > 0 && values[0]) *static_cast<std::string*>(out) = values[0];
+          return 0;
+        },
+        &mode, nullptr);
+    if (rc == SQLITE_OK) return internal::ascii_lower(mode) == "wal";
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS users (
@@ -245,11 +269,9 @@ std::unique_ptr<UserDb> UserDb::open(const std::filesystem::path& file) {
   }
   auto user_db = std::make_unique<SqliteUserDb>(db);  // owns db from here on
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  {
-    Statement wal(db, "PRAGMA journal_mode=WAL");
-    if (!wal.step() || internal::ascii_lower(wal.column_text(0)) != "wal") {
-      throw std::runtime_error("user database " + file.string() + ": cannot switch to WAL mode");
-    }
+  if (!switch_to_wal(db)) {
+    throw std::runtime_error("user database " + file.string() + ": cannot switch to WAL mode: " +
+                             sqlite3_errmsg(db));
   }
   internal::exec(db, kSchema);
   dummy_hash();  // pay for it now rather than in the first failed login
