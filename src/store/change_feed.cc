@@ -44,4 +44,9 @@ void ChangeFeed::publish(const std::string& mailbox) {
   }
 }
 
+bool ChangeFeed::has_subscribers() {
+  std::lock_guard lock(mu_);
+  return !subscribers_.empty();
+}
+
 }  // namespace loft::store::internal

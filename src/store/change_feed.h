@@ -22,6 +22,7 @@ class ChangeFeed : public std::enable_shared_from_this<ChangeFeed> {
   // Runs every callback on this thread. Must not be called with the
   // UserStore's lock held, so callbacks may call back into the store.
   void publish(const std::string& mailbox);
+  bool has_subscribers();
 
  private:
   class Handle;

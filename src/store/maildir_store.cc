@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "store/mailbox_names.h"
+#include "store/dir_watcher.h"
 #include "store/maildir_files.h"
 #include "store/notify.h"
 #include "store/store.h"
@@ -47,7 +48,7 @@ class MaildirStore : public Store {
     }
     // Opened without holding mu_: opening does housekeeping on disk and
     // must not hold up other users. If another thread won, use theirs.
-    auto opened = std::make_shared<MaildirUserStore>(name, opts_, notifier_);
+    auto opened = std::make_shared<MaildirUserStore>(name, opts_, notifier_, /*housekeeping=*/true, watcher_);
     const DirId opened_id = dir_id(name);
     std::lock_guard lock(mu_);
     auto& slot = users_[name];
@@ -189,6 +190,9 @@ class MaildirStore : public Store {
 
   const MaildirOptions opts_;
   const std::shared_ptr<const internal::Notifier> notifier_;
+  // One inotify instance for every user store this process opens (its
+  // thread starts with the first subscriber).
+  const std::shared_ptr<internal::DirWatcher> watcher_ = std::make_shared<internal::DirWatcher>();
   std::mutex mu_;
   std::map<std::string, std::weak_ptr<MaildirUserStore>> users_;
   std::list<Kept> kept_;  // most recently used first, at most opts_.keep_open

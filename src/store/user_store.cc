@@ -20,13 +20,15 @@ namespace fs = std::filesystem;
 }  // namespace
 
 MaildirUserStore::MaildirUserStore(std::string user, const MaildirOptions& opts,
-                                   std::shared_ptr<const Notifier> notifier, bool housekeeping)
+                                   std::shared_ptr<const Notifier> notifier, bool housekeeping,
+                                   std::shared_ptr<DirWatcher> watcher)
     : user_(std::move(user)),
       user_dir_(opts.root / user_),
       maildir_(user_dir_ / "Maildir"),
       opts_(opts),
       notifier_(std::move(notifier)),
-      readers_(user_dir_ / "index.sqlite") {
+      readers_(user_dir_ / "index.sqlite"),
+      watcher_(std::move(watcher)) {
   check_user_name(user_);
   std::error_code ec;
   fs::create_directories(opts_.root, ec);
@@ -151,7 +153,9 @@ void MaildirUserStore::announce(const Changed& changed) {
 
 std::unique_ptr<Subscription> MaildirUserStore::subscribe(
     std::function<void(const std::string& mailbox)> cb) {
-  return feed_->subscribe(std::move(cb));
+  auto subscription = feed_->subscribe(std::move(cb));
+  refresh_watches();
+  return subscription;
 }
 
 MailboxStatus MaildirUserStore::status(std::string_view mailbox) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "store/change_feed.h"
+#include "store/dir_watcher.h"
 #include "store/index_db.h"
 #include "store/index_readers.h"
 #include "store/maildir_files.h"
@@ -51,8 +52,10 @@ class MaildirUserStore : public UserStore {
   // check sees them (and a repair keeps them); nor does the search index
   // start a background indexer (the serving process indexes what the
   // check announces).
+  // With a watcher, the new/ directories are watched while anyone is
+  // subscribed (user_store_watch.cc).
   MaildirUserStore(std::string user, const MaildirOptions& opts, std::shared_ptr<const Notifier> notifier,
-                   bool housekeeping = true);
+                   bool housekeeping = true, std::shared_ptr<DirWatcher> watcher = nullptr);
   ~MaildirUserStore() override;
 
   const std::string& user() const override { return user_; }
@@ -161,6 +164,14 @@ class MaildirUserStore : public UserStore {
   void finish_pending_removals();
   void clean_mailbox_files(const MailboxRow& row);
   void announce(const Changed& changed);
+
+  // The new/ watches (user_store_watch.cc), called WITHOUT mu_: one watch
+  // per mailbox once anyone subscribed, brought in line with the mailboxes
+  // after each change to them; an arrival is announced to subscribers,
+  // whose next read takes the mail in.
+  void refresh_watches();
+  void stop_watching();
+  void new_mail_arrived(int64_t mailbox_id);
   void start_search_index(bool background);
   // Removes these messages of a mailbox (rows, tombstones, counters) inside
   // the caller's write transaction; the files to unlink after the commit go
@@ -227,6 +238,11 @@ class MaildirUserStore : public UserStore {
   // The last snapshot() of each mailbox, by mailbox id (ids are never
   // reused); brought up to date on the next call (user_store_snapshot.cc).
   std::map<int64_t, std::shared_ptr<const MailboxSnapshot>> snapshots_;
+
+  const std::shared_ptr<DirWatcher> watcher_;
+  std::mutex watch_mu_;  // guards the two below; never held with mu_
+  bool watching_ = false;
+  std::map<int64_t, std::unique_ptr<DirWatcher::Watch>> new_dir_watches_;
 
   // The search index (user_store_search.cc): what it reads through, and the
   // index, last so that it (its background thread) goes first.

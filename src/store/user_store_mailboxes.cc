@@ -69,6 +69,7 @@ void MaildirUserStore::create_mailbox(std::string_view name, std::string_view sp
       throw;
     }
   }
+  refresh_watches();
   announce({canonical});
 }
 
@@ -103,6 +104,7 @@ void MaildirUserStore::delete_mailbox(std::string_view name) {
       }
     }
   }
+  refresh_watches();
   announce({canonical});
 }
 
@@ -205,6 +207,7 @@ void MaildirUserStore::rename_mailbox(std::string_view from, std::string_view to
     }
     for (const fs::path& p : unlink_after) unlink_quiet(p);
   }
+  refresh_watches();
   announce(changed);
 }
 

@@ -127,6 +127,7 @@ void MaildirUserStore::start_search_index(bool background) {
 }
 
 MaildirUserStore::~MaildirUserStore() {
+  stop_watching();  // no arrival callback runs from here on
   // The background thread reads through this object: it stops first.
   if (search_) search_->stop();
 }

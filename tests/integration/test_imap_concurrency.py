@@ -284,6 +284,22 @@ def test_idle_exists_from_loft_deliver(srv):
     b.c.logout()
 
 
+def test_idle_exists_from_mail_dropped_into_new_by_another_program(srv):
+    """procmail, maildrop or Postfix writing into Maildir/new/ themselves
+    (tmp/ then rename) send Loft no notice: the server watches new/."""
+    b = session(srv, 'B')
+    idler = Idler(b)
+
+    def trigger(i):
+        srv.drop_messages('alice', [msg(400 + i)], prefix='mda%d-' % i)
+    med, lat = measure(idler, trigger, rb'\* \d+ EXISTS')
+    assert b.count() == TRIALS
+    b.sync_uids()
+    assert b.uids == list(range(1, TRIALS + 1))
+    assert med < LATENCY_LIMIT, 'IDLE push after a drop into new/: median %.3f s (%r)' % (med, lat)
+    b.c.logout()
+
+
 def test_idle_exists_from_append_in_other_session(srv):
     a = session(srv, 'A')
     b = session(srv, 'B')
