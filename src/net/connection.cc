@@ -213,8 +213,18 @@ void Connection::write(std::string_view data) {
   } else {
     out_.append(data);
   }
+  if (output_pending() < kLowWater) return schedule_flush();
   flush();
   if (output_pending() >= kLowWater) above_low_water_ = true;
+}
+
+void Connection::schedule_flush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  loop_->defer([self = shared_from_this()] {
+    self->flush_scheduled_ = false;
+    if (!self->closed_) self->flush();
+  });
 }
 
 void Connection::flush() {
@@ -253,7 +263,8 @@ void Connection::update_interest() {
   if (closed_) return;
   uint32_t want = 0;
   if (!closing_ && !peer_eof_ && in_.size() < kMaxInput) want |= EPOLLIN;
-  if (out_pos_ < out_.size()) want |= EPOLLOUT;
+  // A scheduled flush sends first; EPOLLOUT only if that leaves some.
+  if (out_pos_ < out_.size() && !flush_scheduled_) want |= EPOLLOUT;
   if (want != interest_) {
     interest_ = want;
     loop_->modify(fd_, want);
@@ -322,6 +333,21 @@ void Connection::abort() { shutdown_now(); }
 
 void Connection::shutdown_now() {
   if (closed_) return;
+  if (flush_scheduled_) {
+    // Output of this round not tried yet (a reply to the client's last
+    // command before it hung up): one attempt, as writing used to make at
+    // once, never waiting.
+    while (out_pos_ < out_.size()) {
+      ssize_t n = ::send(fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        out_pos_ += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        break;
+      }
+    }
+  }
   closed_ = true;
   if (idle_timer_) loop_->cancel_timer(idle_timer_);
   loop_->remove(fd_);

@@ -73,6 +73,9 @@ class Connection : public SessionHost, public std::enable_shared_from_this<Conne
   void deliver_input();
   void schedule_input();
   void flush();
+  // Output waits for the end of the loop's round (EventLoop::defer), unless
+  // kLowWater or more is pending: one send for all a round wrote.
+  void schedule_flush();
   void update_interest();
   void shutdown_now();
   void arm_idle_timer();
@@ -107,6 +110,7 @@ class Connection : public SessionHost, public std::enable_shared_from_this<Conne
   bool peer_eof_ = false;       // peer closed its side (or the socket failed)
   bool discard_input_ = false;  // STARTTLS asked during on_input
   bool above_low_water_ = false;
+  bool flush_scheduled_ = false;
   uint32_t interest_ = 0;
 
   std::chrono::milliseconds idle_timeout_{0};

@@ -100,6 +100,17 @@ void EventLoop::drain_posts() {
   for (auto& fn : batch) fn();
 }
 
+void EventLoop::defer(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
+
+void EventLoop::run_deferred() {
+  // What a deferred function defers in turn runs in the same pass.
+  while (!deferred_.empty()) {
+    std::vector<std::function<void()>> batch;
+    batch.swap(deferred_);
+    for (auto& fn : batch) fn();
+  }
+}
+
 void EventLoop::fire_timers() {
   auto now = Clock::now();
   while (!timers_.empty() && timers_.begin()->first <= now) {
@@ -145,6 +156,7 @@ void EventLoop::run() {
     }
     drain_posts();
     fire_timers();
+    run_deferred();
   }
   running_ = false;
 }

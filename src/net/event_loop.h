@@ -41,6 +41,12 @@ class EventLoop {
   // Thread-safe: runs fn on the loop thread soon.
   void post(std::function<void()> fn);
 
+  // Loop thread only: runs fn once this round of events, posts and timers
+  // is handled, before the loop waits again. Connections flush their output
+  // here, so that what one round wrote to a socket (untagged updates and
+  // the tagged reply, answers to pipelined commands) goes out in one send.
+  void defer(std::function<void()> fn);
+
   // Runs until stop(). stop() is thread-safe.
   void run();
   void stop();
@@ -49,6 +55,7 @@ class EventLoop {
  private:
   void drain_posts();
   void fire_timers();
+  void run_deferred();
   int next_timeout_ms() const;
 
   int epfd_ = -1;
@@ -60,6 +67,7 @@ class EventLoop {
   TimerId next_timer_ = 1;
   std::mutex post_mu_;
   std::vector<std::function<void()>> posted_;
+  std::vector<std::function<void()>> deferred_;  // loop thread only
   bool stop_requested_ = false;
   std::thread::id loop_thread_{};
 };

@@ -61,6 +61,13 @@ class TestSession : public Session {
         pump();
         return;
       }
+      if (line == "TWO") {
+        // What one round writes goes out together at its end: right after
+        // the first write, its bytes are still pending.
+        host_.write("one\r\n");
+        host_.write("two " + std::to_string(host_.output_pending()) + "\r\n");
+        continue;
+      }
       if (line == "PENDING") {
         host_.write("max-pending " + std::to_string(max_pending_) + "\r\n");
         continue;
@@ -196,6 +203,7 @@ class Client {
     return out;
   }
   bool at_eof() { return buf_.empty() && !fill(); }
+  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
   // Whether the server sent something not yet read (without waiting).
   bool has_input() {
     char c;
@@ -353,6 +361,33 @@ TEST_F(NetTest, LinesAndBulkDataPostponeTheIdleTimeout) {
   }
   c.send("\r\n");
   EXPECT_EQ(c.line(), "echo " + std::string(6 * 2048, 'y'));
+}
+
+TEST_F(NetTest, OutputOfOneRoundIsSentTogetherAtItsEnd) {
+  Client c(plain_port_);
+  EXPECT_EQ(c.line(), "hello");
+  c.send("TWO\r\nA\r\n");
+  EXPECT_EQ(c.line(), "one");
+  EXPECT_EQ(c.line(), "two 5");  // "one\r\n" not sent yet when "two" was written
+  EXPECT_EQ(c.line(), "echo A");
+  // Over TLS as well.
+  Client t(tls_port_);
+  ASSERT_TRUE(t.start_tls());
+  EXPECT_EQ(t.line(), "hello");
+  t.send("TWO\r\n");
+  EXPECT_EQ(t.line(), "one");
+  EXPECT_EQ(t.line().rfind("two ", 0), 0u);
+}
+
+// A client that sends its last command and hangs up at once still gets the
+// answer, though the connection closes in the same round it is written.
+TEST_F(NetTest, TheAnswerToTheLastCommandBeforeHangingUpIsSent) {
+  Client c(plain_port_);
+  EXPECT_EQ(c.line(), "hello");
+  c.send("LAST\r\n");
+  c.shutdown_write();
+  EXPECT_EQ(c.line(), "echo LAST");
+  EXPECT_TRUE(c.at_eof());
 }
 
 TEST_F(NetTest, QuitFlushesThenCloses) {
