@@ -73,6 +73,9 @@ sanitize-smoke: deps
 # kills during changes, and loft-bench's many-client load.
 TSAN_BUILD ?= build-tsan
 TSAN_IT ?= test_imap_concurrency.py test_lmtp.py test_pop3.py test_crash_changes.py test_bench_smoke.py
+# Debian's python3, where install-deps puts pytest (as tests/CMakeLists.txt
+# does): another python3 earlier in PATH may lack it.
+PYTHON3 ?= /usr/bin/python3
 export TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1
 
 tsan: deps build
@@ -82,7 +85,7 @@ tsan: deps build
 	./$(TSAN_BUILD)/store_test --gtest_brief=1
 	./$(TSAN_BUILD)/net_test --gtest_brief=1
 	LOFT_BIN=$(CURDIR)/$(TSAN_BUILD)/loft LOFT_BENCH=$(CURDIR)/$(BUILD)/loft-bench LOFT_CRASH_KILLS=30 \
-	  python3 -m pytest -q $(addprefix tests/integration/,$(TSAN_IT))
+	  $(PYTHON3) -m pytest -q $(addprefix tests/integration/,$(TSAN_IT))
 
 clean:
 	rm -rf $(BUILD)
