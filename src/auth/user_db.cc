@@ -9,12 +9,12 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 #include "auth/auth.h"
 #include "auth/crypto_util.h"
 #include "auth/passwd_file.h"
 #include "auth/sqlite_statement.h"
+#include "sqlite/wal.h"
 
 namespace loft::auth {
 namespace {
@@ -22,27 +22,6 @@ namespace {
 using internal::Statement;
 
 constexpr int kBusyTimeoutMs = 10'000;
-
-// PRAGMA journal_mode=WAL. Switching a new database needs a moment of
-// exclusive access, which the busy handler does not always cover (several
-// `loft user add` at once on a fresh data directory got "database is
-// locked"): retried for as long as the busy timeout.
-bool switch_to_wal(sqlite3* db) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
-  for (;;) {
-    std::string mode;
-    int rc = sqlite3_exec(
-        db, "PRAGMA journal_mode=WAL",
-        [](void* out, int n, char** values, char**) {
-          if (n > 0 && values[0]) *static_cast<std::string*>(out) = values[0];
-          return 0;
-        },
-        &mode, nullptr);
-    if (rc == SQLITE_OK) return internal::ascii_lower(mode) == "wal";
-    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS users (
@@ -269,7 +248,10 @@ std::unique_ptr<UserDb> UserDb::open(const std::filesystem::path& file) {
   }
   auto user_db = std::make_unique<SqliteUserDb>(db);  // owns db from here on
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  if (!switch_to_wal(db)) {
+  // Retried while busy: several `loft user add` at once on a fresh data
+  // directory each switch the new file, which needs a moment of exclusive
+  // access that the busy handler does not always cover (sqlite/wal.h).
+  if (!sqlite::switch_to_wal(db, std::chrono::milliseconds(kBusyTimeoutMs)).in_wal()) {
     throw std::runtime_error("user database " + file.string() + ": cannot switch to WAL mode: " +
                              sqlite3_errmsg(db));
   }

@@ -8,8 +8,9 @@
 #include <chrono>
 #include <ctime>
 #include <iterator>
-#include <thread>
 #include <unordered_map>
+
+#include "sqlite/wal.h"
 
 namespace loft::store::internal {
 namespace {
@@ -175,16 +176,9 @@ IndexDb::IndexDb(const std::filesystem::path& path, bool fsync, Role role) : fsy
       return;
     }
     exec(fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
-    // Switching to WAL needs a moment of exclusive access, which the busy
-    // handler does not always cover: retry for as long as the busy timeout.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
-    while (true) {
-      rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
-      if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
-      if (std::chrono::steady_clock::now() > deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    check(db_, rc, "journal_mode");
+    // Retried while busy: a fresh index's switch needs a moment of exclusive
+    // access that the busy handler does not always cover (sqlite/wal.h).
+    check(db_, sqlite::switch_to_wal(db_, std::chrono::milliseconds(kBusyTimeoutMs)).rc, "journal_mode");
     exec("PRAGMA foreign_keys=ON");
     create_schema();
   } catch (...) {

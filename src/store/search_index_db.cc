@@ -4,8 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <iterator>
 #include <unordered_map>
+
+#include "sqlite/wal.h"
 
 namespace loft::store::internal {
 namespace {
@@ -241,7 +244,13 @@ void SearchIndexDb::open(const fs::path& file) {
   if (rc != SQLITE_OK) fail("open", rc);
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   sqlite3_extended_result_codes(db_, 1);
-  exec("PRAGMA journal_mode=WAL");
+  // Retried while busy: several connections (the indexer's, a search's, or
+  // another process's such as `loft index`) may open a user's index before
+  // it exists, and switching the new file needs a moment of exclusive access
+  // that the busy handler does not always cover (sqlite/wal.h). A file that
+  // is no database fails here (SQLITE_NOTADB: corrupt), and is made anew.
+  rc = sqlite::switch_to_wal(db_, std::chrono::milliseconds(kBusyTimeoutMs)).rc;
+  if (rc != SQLITE_OK) fail("PRAGMA journal_mode=WAL", rc);
   // Derived data: a crash may lose the last commits, which are then indexed
   // again (indexed_through goes back with them); never an fsync per commit.
   exec("PRAGMA synchronous=NORMAL");

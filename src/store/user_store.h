@@ -5,11 +5,11 @@
 // ReadAccess): when mu_ is taken it reads through a connection of its own
 // from readers_, which SQLite's WAL lets read the last commit while a
 // writer commits. cache_mu_ guards the in-memory caches only and is never
-// held across index or file work. Other processes are kept in order by SQLite's write lock
-// (BEGIN IMMEDIATE) and, for new/, by flock. File work (writing, fsync,
-// parsing) happens without mu_ where it can. flock is never taken while mu_
-// is held. Announcements to subscribers and the notify socket happen after
-// mu_ is released.
+// held across index or file work. Other processes are kept in order by
+// SQLite's write lock (BEGIN IMMEDIATE) and, for new/, by flock. File work
+// (writing, fsync, parsing) happens without mu_ where it can. flock is
+// never taken while mu_ is held. Announcements to subscribers and the
+// notify socket happen after mu_ is released.
 #pragma once
 
 #include <time.h>

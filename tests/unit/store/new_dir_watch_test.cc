@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <set>
 
@@ -112,12 +113,75 @@ TEST(DirWatcher, CallsEveryWatchOfADirectoryUntilItIsDestroyed) {
   }
   // A directory that cannot be watched: no watch, and no harm.
   EXPECT_EQ(watcher.watch(dir.path() / "missing", [] {}), nullptr);
-  // The watched directory going away ends its watch quietly.
-  wb.reset();
-  auto wc = watcher.watch(dir.path() / "new", [] {});
-  fs::remove_all(dir.path() / "new");
-  std::this_thread::sleep_for(50ms);
-  wc.reset();
+}
+
+// How often a watch's callback ran, waited for.
+class Calls {
+ public:
+  std::function<void()> callback() {
+    return [this] {
+      std::lock_guard lock(mu_);
+      ++count_;
+      cv_.notify_all();
+    };
+  }
+  bool wait_for_at_least(int n, std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return count_ >= n; });
+  }
+  int count() {
+    std::lock_guard lock(mu_);
+    return count_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int count_ = 0;
+};
+
+// A watched directory that is deleted ends its watches (inotify watches the
+// directory itself, not its path): they are never called again, not even for
+// a directory made anew at the same path, and destroying them afterwards is
+// harmless. The watcher goes on serving its other directories.
+TEST(DirWatcher, ADeletedDirectoryEndsItsWatchesAndOthersGoOn) {
+  TempDir dir;
+  const fs::path gone_dir = dir.path() / "gone", other_dir = dir.path() / "other";
+  for (const fs::path& d : {gone_dir / "new", gone_dir / "tmp", other_dir / "new", other_dir / "tmp"}) {
+    fs::create_directories(d);
+  }
+  internal::DirWatcher watcher;
+  Calls gone, other;
+  auto gone_watch = watcher.watch(gone_dir / "new", gone.callback());
+  auto other_watch = watcher.watch(other_dir / "new", other.callback());
+  ASSERT_NE(gone_watch, nullptr);
+  ASSERT_NE(other_watch, nullptr);
+  drop(gone_dir, "one", "x");
+  ASSERT_TRUE(gone.wait_for_at_least(1));
+
+  const int gone_calls = gone.count();
+  fs::remove_all(gone_dir / "new");
+  // The watcher reads its events in order: once this arrival is heard, the
+  // deletion before it has been handled too.
+  drop(other_dir, "two", "y");
+  ASSERT_TRUE(other.wait_for_at_least(1)) << "the watcher stopped serving its other directory";
+
+  // Made anew at the same path: a different directory, for a new watch only.
+  fs::create_directories(gone_dir / "new");
+  Calls renewed;
+  auto renewed_watch = watcher.watch(gone_dir / "new", renewed.callback());
+  ASSERT_NE(renewed_watch, nullptr);
+  drop(gone_dir, "three", "z");
+  ASSERT_TRUE(renewed.wait_for_at_least(1));
+  EXPECT_EQ(gone.count(), gone_calls);
+
+  // The ended watch's destruction leaves the others alone.
+  gone_watch.reset();
+  drop(gone_dir, "four", "w");
+  drop(other_dir, "five", "v");
+  EXPECT_TRUE(renewed.wait_for_at_least(2));
+  EXPECT_TRUE(other.wait_for_at_least(2));
+  EXPECT_EQ(gone.count(), gone_calls);
 }
 
 }  // namespace

@@ -4,8 +4,11 @@
 #include "store/search_index.h"
 
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <map>
 
@@ -171,6 +174,49 @@ TEST_F(SearchIndexTest, IndexOfAnotherFormatIsRebuilt) {
   store_ = open_maildir_store(options());
   user_ = store_->user("alice");
   EXPECT_THAT(Find("INBOX", SearchField::kBody, "mango"), ElementsAre(a));
+}
+
+// Several processes (the server's indexer, `loft check`, `loft index`) may
+// open a user's search index before it exists: each switches the new file
+// to WAL, which needs a moment of exclusive access that SQLite's busy
+// handler does not cover.
+TEST(SearchIndexDbOpen, ManyProcessesOpenAFreshIndexAtOnce) {
+  TempDir dir;
+  constexpr int kRounds = 12, kOpeners = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    const fs::path file = dir.path() / ("search" + std::to_string(round) + ".sqlite");
+    int go[2];
+    ASSERT_EQ(::pipe(go), 0);
+    std::vector<pid_t> children;
+    for (int t = 0; t < kOpeners; ++t) {
+      pid_t pid = ::fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        ::close(go[1]);
+        char c;
+        (void)!::read(go[0], &c, 1);  // all start together, when the pipe closes
+        try {
+          internal::SearchIndexDb(file).create_box({t + 1, 1});
+          ::_exit(0);
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "opener %d: %s\n", t, e.what());
+          ::_exit(1);
+        }
+      }
+      children.push_back(pid);
+    }
+    ::close(go[0]);
+    ::close(go[1]);
+    int failed = 0;
+    for (pid_t pid : children) {
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+    }
+    ASSERT_EQ(failed, 0) << "round " << round;
+    // Nobody took the file for damaged and started it again: every box is there.
+    EXPECT_EQ(internal::SearchIndexDb(file).boxes().size(), static_cast<size_t>(kOpeners)) << "round " << round;
+  }
 }
 
 // A feed over a fixed list of messages, and a SearchIndex without a
