@@ -57,7 +57,7 @@ fuzz: deps
 SMOKE_BUILD ?= build-san
 SMOKE_SECONDS ?= 10
 SAN_SKIP ?= SearchIndexEquality
-UNIT_TARGETS = util_test mime_test store_test auth_test net_test imap_test pop3_test lmtp_test cli_test
+UNIT_TARGETS = util_test sqlite_test mime_test store_test auth_test net_test imap_test pop3_test lmtp_test cli_test
 
 sanitize-smoke: deps
 	@cmake -S . -B $(SMOKE_BUILD) -G Ninja -DLOFT_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \

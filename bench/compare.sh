@@ -14,6 +14,7 @@
 #   --tls              IMAP and POP3 over implicit TLS (IMAPS, POP3S; one self-signed
 #                      certificate for both servers); LMTP stays plain
 #   --clients LIST     imap-mix client counts, comma-separated (default 1,10,50; full run 1,10,50,200,1000)
+#   --duration S       seconds each imap-mix run lasts (default 5 quick, 20 full)
 #
 # Every workload runs against Loft, then against Dovecot, in the same run.
 # Needs root, the built build/loft and build/loft-bench, python3 and Dovecot
@@ -35,6 +36,7 @@ SERVERS=loft,dovecot
 BENCH_CACHE=/var/tmp/loft-bench-cache
 KEEP=0
 CLIENTS_ARG=""
+DURATION_ARG=""
 BENCH_TLS=0
 while (($#)); do
     case "$1" in
@@ -52,7 +54,9 @@ while (($#)); do
         --tls) BENCH_TLS=1 ;;
         --clients) CLIENTS_ARG=$2; shift ;;
         --clients=*) CLIENTS_ARG=${1#*=} ;;
-        -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --duration) DURATION_ARG=$2; shift ;;
+        --duration=*) DURATION_ARG=${1#*=} ;;
+        -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -89,6 +93,10 @@ else
     POP_COUNT=10000
     IDLE_SESSIONS=10000
     LMTP_COUNT=20000
+fi
+if [ -n "$DURATION_ARG" ]; then
+    [[ "$DURATION_ARG" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --duration wants whole seconds" >&2; exit 2; }
+    DURATION=$DURATION_ARG
 fi
 if [ -n "${CLIENTS_ARG:-}" ]; then
     IFS=, read -r -a CLIENTS <<<"$CLIENTS_ARG"

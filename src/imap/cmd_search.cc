@@ -45,7 +45,10 @@ void ImapSession::cmd_search(const Command& cmd) {
   const bool with_modseq = HasModSeqKey(program->root);
   if (with_modseq) enable_condstore();
 
-  // The client's view, unannounced expunges left out.
+  // The client's view, unannounced expunges left out. Made on the loop, so
+  // as cheap as can be: keywords (a vector of strings per message) only
+  // when a key asks for them.
+  const bool with_keywords = HasKeywordKey(program->root);
   auto snapshot = std::make_shared<std::vector<SearchMessage>>();
   const MailboxView& view = selected_->view;
   snapshot->reserve(view.count());
@@ -56,7 +59,7 @@ void ImapSession::cmd_search(const Command& cmd) {
     sm.seq = seq;
     sm.uid = m.uid;
     sm.flags = m.flags;
-    sm.keywords = m.keywords;
+    if (with_keywords) sm.keywords = m.keywords;
     sm.modseq = m.modseq;
     snapshot->push_back(std::move(sm));
   }

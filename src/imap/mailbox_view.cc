@@ -80,7 +80,10 @@ void MailboxView::UpdateFlags(Message& m, const store::MessageInfo& info, bool m
   m.flags = info.flags;
   m.keywords = info.keywords;
   m.modseq = std::max(m.modseq, info.modseq);
-  if (mark_dirty && changed) m.flags_dirty = true;
+  if (mark_dirty && changed) {
+    m.flags_dirty = true;
+    marked_ = true;
+  }
 }
 
 void MailboxView::Apply(const store::MailboxChanges& changes) {
@@ -92,6 +95,7 @@ void MailboxView::Apply(const store::MailboxChanges& changes) {
     if (auto it = FindUid(messages_, uid); it != messages_.end()) {
       it->expunged = true;
       it->flags_dirty = false;
+      marked_ = true;
     }
   }
   for (const store::MessageInfo& info : changes.added_or_changed) {
@@ -127,6 +131,7 @@ void MailboxView::Told(const store::MessageInfo& info) {
 
 bool MailboxView::HasPendingUpdates() const {
   if (!new_.empty() || keywords_changed_) return true;
+  if (!marked_) return false;
   return std::any_of(messages_.begin(), messages_.end(), [](const Message& m) { return m.expunged || m.flags_dirty; });
 }
 
@@ -134,31 +139,37 @@ std::string MailboxView::TakeUpdates(const SyncOptions& options) {
   // Dovecot's order (imap-sync.c): flag changes first, numbered as the
   // client knows the messages now, then the expunges, then the new count.
   std::string out = TakeFlagsUpdate(options.read_only);
-  for (size_t i = 0; i < messages_.size(); ++i) {
-    Message& m = messages_[i];
-    if (!m.flags_dirty || m.expunged) continue;
-    m.flags_dirty = false;
-    out += "* " + std::to_string(i + 1) + " FETCH (";
-    if (options.send_uid) out += "UID " + std::to_string(m.uid) + " ";
-    if (options.send_modseq) out += "MODSEQ (" + std::to_string(m.modseq) + ") ";
-    out += "FLAGS ";
-    AppendFlagList(out, m.flags, m.keywords);
-    out += ")\r\n";
-  }
-  if (options.allow_expunge) {
-    if (options.vanished) {
-      // RFC 7162 3.2.10: UIDs, so the order does not matter.
-      std::vector<uint32_t> gone;
-      for (const Message& m : messages_)
-        if (m.expunged) gone.push_back(m.uid);
-      if (!gone.empty()) out += "* VANISHED " + RangeList::FromNumbers(std::move(gone)).ToString() + "\r\n";
-    } else {
-      // Highest sequence number first: every EXPUNGE then names the number
-      // the client currently has for the message.
-      for (size_t i = messages_.size(); i-- > 0;)
-        if (messages_[i].expunged) out += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+  if (marked_) {
+    bool expunged_left = false;
+    for (size_t i = 0; i < messages_.size(); ++i) {
+      Message& m = messages_[i];
+      if (m.expunged) expunged_left = true;
+      if (!m.flags_dirty || m.expunged) continue;
+      m.flags_dirty = false;
+      out += "* " + std::to_string(i + 1) + " FETCH (";
+      if (options.send_uid) out += "UID " + std::to_string(m.uid) + " ";
+      if (options.send_modseq) out += "MODSEQ (" + std::to_string(m.modseq) + ") ";
+      out += "FLAGS ";
+      AppendFlagList(out, m.flags, m.keywords);
+      out += ")\r\n";
     }
-    std::erase_if(messages_, [](const Message& m) { return m.expunged; });
+    if (options.allow_expunge && expunged_left) {
+      if (options.vanished) {
+        // RFC 7162 3.2.10: UIDs, so the order does not matter.
+        std::vector<uint32_t> gone;
+        for (const Message& m : messages_)
+          if (m.expunged) gone.push_back(m.uid);
+        out += "* VANISHED " + RangeList::FromNumbers(std::move(gone)).ToString() + "\r\n";
+      } else {
+        // Highest sequence number first: every EXPUNGE then names the number
+        // the client currently has for the message.
+        for (size_t i = messages_.size(); i-- > 0;)
+          if (messages_[i].expunged) out += "* " + std::to_string(i + 1) + " EXPUNGE\r\n";
+      }
+      std::erase_if(messages_, [](const Message& m) { return m.expunged; });
+      expunged_left = false;
+    }
+    marked_ = expunged_left;  // every dirty flag was sent
   }
   if (!new_.empty()) {
     for (Message& m : new_) messages_.push_back(std::move(m));
@@ -166,6 +177,12 @@ std::string MailboxView::TakeUpdates(const SyncOptions& options) {
     out += "* " + std::to_string(messages_.size()) + " EXISTS\r\n";
   }
   return out;
+}
+
+uint32_t MailboxView::first_seq_from(uint32_t uid) const {
+  auto it = std::lower_bound(messages_.begin(), messages_.end(), uid,
+                             [](const Message& m, uint32_t u) { return m.uid < u; });
+  return static_cast<uint32_t>(it - messages_.begin() + 1);
 }
 
 std::optional<uint32_t> MailboxView::seq_of(uint32_t uid) const {

@@ -75,6 +75,9 @@ class MailboxView {
   const Message& at(uint32_t seq) const { return messages_[seq - 1]; }  // 1-based
   // The sequence number of a UID the client knows, or nullopt.
   std::optional<uint32_t> seq_of(uint32_t uid) const;
+  // The sequence number of the first message whose UID is `uid` or above;
+  // count() + 1 when there is none.
+  uint32_t first_seq_from(uint32_t uid) const;
   uint64_t highest_modseq() const { return highest_modseq_; }
   // Messages stored but not yet announced with EXISTS.
   size_t unannounced() const { return new_.size(); }
@@ -88,6 +91,10 @@ class MailboxView {
   uint64_t highest_modseq_ = 0;
   std::set<std::string> keywords_;  // every keyword the client was told of (FLAGS)
   bool keywords_changed_ = false;   // a new one appeared: FLAGS is due
+  // Some message of messages_ may be expunged or flags_dirty. Without it
+  // every sync step walked the whole view (5% of the loop thread's time at
+  // 200 clients) to find nothing.
+  bool marked_ = false;
   void Learn(const std::vector<std::string>& keywords);
 };
 

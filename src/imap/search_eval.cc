@@ -227,6 +227,13 @@ bool HasSequenceSetKey(const SearchKey& key) {
   return false;
 }
 
+bool HasKeywordKey(const SearchKey& key) {
+  if (key.type == SearchKey::Type::kKeyword) return true;
+  for (const SearchKey& c : key.children)
+    if (HasKeywordKey(c)) return true;
+  return false;
+}
+
 std::vector<size_t> EvaluateSearch(const SearchKey& root, std::span<const SearchMessage> messages,
                                    const SearchEnvironment& env, MessageSource& source, ContentIndex* index,
                                    const SearchLimits& limits, SearchStats* stats) {

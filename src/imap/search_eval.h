@@ -113,5 +113,8 @@ RangeList ResolveSearchSequenceSet(const SequenceSet& set, uint32_t count);
 bool HasModSeqKey(const SearchKey& key);
 // Whether the tree has a sequence-set key (not "$" or UID).
 bool HasSequenceSetKey(const SearchKey& key);
+// Whether the tree has a KEYWORD or UNKEYWORD key: only then does the
+// evaluation read SearchMessage::keywords.
+bool HasKeywordKey(const SearchKey& key);
 
 }  // namespace loft::imap

@@ -17,8 +17,14 @@ std::optional<std::vector<uint32_t>> ImapSession::resolve_set(const Command& cmd
     const uint32_t top = count == 0 ? 0 : view.at(count).uid;
     RangeList uids = set.is_saved_result() ? saved_result_ : set.Resolve(top);
     if (uids.empty()) return seqs;
-    for (uint32_t seq = 1; seq <= count; ++seq)
-      if (uids.contains(view.at(seq).uid)) seqs.push_back(seq);
+    // Each range from where it starts in the view (UIDs ascend): a UID
+    // FETCH of a few new messages in a 100,000-message mailbox looks at
+    // those few, not at every message.
+    for (const SeqRange& r : uids.ranges()) {
+      for (uint32_t seq = view.first_seq_from(r.first); seq <= count && view.at(seq).uid <= r.last; ++seq) {
+        seqs.push_back(seq);
+      }
+    }
     return seqs;
   }
   Parsed<RangeList> numbers = set.ResolveSequenceNumbers(count);

@@ -135,6 +135,11 @@ TEST_F(ImapSearchTest, Keywords) {
   EXPECT_EQ(search(*c, "SEARCH KEYWORD Nope"), "* SEARCH");
   EXPECT_EQ(search(*c, "SEARCH KEYWORD \"\\\\Seen\""), "* SEARCH");
   EXPECT_EQ(search(*c, "SEARCH UNKEYWORD \"\\\\Seen\""), "* SEARCH 1 2 3 4");
+  // Keywords are handed to the evaluation only when a key needs them:
+  // found inside OR, NOT and parentheses too.
+  EXPECT_EQ(search(*c, "SEARCH OR KEYWORD project_x SEEN"), "* SEARCH 1 2");
+  EXPECT_EQ(search(*c, "SEARCH NOT KEYWORD $Label1"), "* SEARCH 2 3");
+  EXPECT_EQ(search(*c, "SEARCH (UNSEEN (KEYWORD $Label1))"), "* SEARCH 4");
 }
 
 TEST_F(ImapSearchTest, SequenceAndUidSets) {

@@ -44,6 +44,16 @@ TEST(MailboxViewTest, FreshViewMapsSequenceNumbersToUids) {
   EXPECT_EQ(v.TakeUpdates(Full()), "");
 }
 
+TEST(MailboxViewTest, FirstSequenceNumberFromAUid) {
+  MailboxView v({Info(3), Info(7), Info(9)}, 5);
+  EXPECT_EQ(v.first_seq_from(1), 1u);
+  EXPECT_EQ(v.first_seq_from(3), 1u);
+  EXPECT_EQ(v.first_seq_from(4), 2u);
+  EXPECT_EQ(v.first_seq_from(9), 3u);
+  EXPECT_EQ(v.first_seq_from(10), 4u);  // none: count() + 1
+  EXPECT_EQ(MailboxView().first_seq_from(1), 1u);
+}
+
 TEST(MailboxViewTest, UnsortedInputIsOrderedByUid) {
   MailboxView v({Info(9), Info(3), Info(7)}, 1);
   EXPECT_EQ(v.at(1).uid, 3u);
@@ -112,6 +122,38 @@ TEST(MailboxViewTest, FlagUpdatesAreAllowedWhileExpungesWait) {
   v.Apply(Changes(3, {Info(3, store::kSeen, 3)}, {1}));
   EXPECT_EQ(v.TakeUpdates(NoExpunge()), "* 3 FETCH (FLAGS (\\Seen))\r\n");
   EXPECT_EQ(v.TakeUpdates(Full()), "* 1 EXPUNGE\r\n");
+}
+
+// The view remembers whether anything is marked rather than walking every
+// message on each sync: an expunge held back stays due across syncs that may
+// not send it, flag changes after a sync that sent everything are still
+// found, and a view that sent everything has nothing pending.
+TEST(MailboxViewTest, MarksSurviveSyncsThatCannotSendThemAndComeBackAfterward) {
+  MailboxView v({Info(1), Info(2), Info(3), Info(4)}, 1);
+  v.Apply(Changes(2, {}, {2}));
+  EXPECT_EQ(v.TakeUpdates(NoExpunge()), "");
+  EXPECT_TRUE(v.HasPendingUpdates());
+  v.Apply(Changes(3, {Info(4, store::kSeen, 3)}, {}));
+  EXPECT_EQ(v.TakeUpdates(NoExpunge()), "* 4 FETCH (FLAGS (\\Seen))\r\n");
+  EXPECT_TRUE(v.HasPendingUpdates());  // the expunge of 2 is still due
+  EXPECT_EQ(v.TakeUpdates(NoExpunge()), "");
+  EXPECT_EQ(v.TakeUpdates(Full()), "* 2 EXPUNGE\r\n");
+  EXPECT_FALSE(v.HasPendingUpdates());
+  EXPECT_EQ(v.TakeUpdates(Full()), "");
+  // Marked again after everything went out.
+  v.Apply(Changes(4, {Info(1, store::kFlagged, 4)}, {}));
+  EXPECT_TRUE(v.HasPendingUpdates());
+  EXPECT_EQ(v.TakeUpdates(Full()), "* 1 FETCH (FLAGS (\\Flagged))\r\n");
+  v.Apply(Changes(5, {}, {4}));
+  EXPECT_EQ(v.TakeUpdates(Full()), "* 3 EXPUNGE\r\n");
+  EXPECT_EQ(v.count(), 2u);
+  EXPECT_FALSE(v.HasPendingUpdates());
+  // A change the client was told of directly (STORE's own FETCH) leaves
+  // nothing to send.
+  v.Apply(Changes(6, {Info(3, store::kDeleted, 6)}, {}));
+  v.Told(Info(3, store::kDeleted, 6));
+  EXPECT_FALSE(v.HasPendingUpdates());
+  EXPECT_EQ(v.TakeUpdates(Full()), "");
 }
 
 TEST(MailboxViewTest, OldOrRepeatedChangesAreIgnored) {
