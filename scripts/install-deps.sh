@@ -6,7 +6,7 @@ set -eu
 PACKAGES="build-essential cmake ninja-build pkg-config
   libssl-dev libsqlite3-dev libargon2-dev libcrypt-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
   openssl python3 python3-pytest curl fetchmail getmail6
   dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix
   isync offlineimap3 mutt tmux
