@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "auth/auth.h"
+#include "../support/forked_together.h"
 #include "auth_test_util.h"
 
 namespace loft::auth {
@@ -175,34 +176,8 @@ TEST(UserDbOpen, ManyProcessesOpenAFreshDatabaseAtOnce) {
   constexpr int kRounds = 12, kOpeners = 8;
   for (int round = 0; round < kRounds; ++round) {
     const std::filesystem::path file = dir.path() / ("users" + std::to_string(round) + ".db");
-    int go[2];
-    ASSERT_EQ(::pipe(go), 0);
-    std::vector<pid_t> children;
-    for (int t = 0; t < kOpeners; ++t) {
-      pid_t pid = ::fork();
-      ASSERT_GE(pid, 0);
-      if (pid == 0) {
-        ::close(go[1]);
-        char c;
-        (void)!::read(go[0], &c, 1);  // all start together, when the pipe closes
-        try {
-          UserDb::open(file)->add("user" + std::to_string(t), "pw");
-          ::_exit(0);
-        } catch (const std::exception& e) {
-          std::fprintf(stderr, "opener %d: %s\n", t, e.what());
-          ::_exit(1);
-        }
-      }
-      children.push_back(pid);
-    }
-    ::close(go[0]);
-    ::close(go[1]);
-    int failed = 0;
-    for (pid_t pid : children) {
-      int status = 0;
-      ::waitpid(pid, &status, 0);
-      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
-    }
+    const int failed = loft::testing::run_forked_together(
+        kOpeners, [&](int t) { UserDb::open(file)->add("user" + std::to_string(t), "pw"); });
     ASSERT_EQ(failed, 0) << "round " << round;
     EXPECT_EQ(UserDb::open(file)->list().size(), static_cast<size_t>(kOpeners));
   }

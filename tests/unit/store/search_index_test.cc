@@ -15,6 +15,7 @@
 #include "mime/casemap.h"
 #include "store/search_index_db.h"
 #include "store/user_store.h"
+#include "../support/forked_together.h"
 #include "store_test_util.h"
 
 namespace loft::store::testing {
@@ -185,37 +186,12 @@ TEST(SearchIndexDbOpen, ManyProcessesOpenAFreshIndexAtOnce) {
   constexpr int kRounds = 12, kOpeners = 8;
   for (int round = 0; round < kRounds; ++round) {
     const fs::path file = dir.path() / ("search" + std::to_string(round) + ".sqlite");
-    int go[2];
-    ASSERT_EQ(::pipe(go), 0);
-    std::vector<pid_t> children;
-    for (int t = 0; t < kOpeners; ++t) {
-      pid_t pid = ::fork();
-      ASSERT_GE(pid, 0);
-      if (pid == 0) {
-        ::close(go[1]);
-        char c;
-        (void)!::read(go[0], &c, 1);  // all start together, when the pipe closes
-        try {
-          internal::SearchIndexDb(file).create_box({t + 1, 1});
-          ::_exit(0);
-        } catch (const std::exception& e) {
-          std::fprintf(stderr, "opener %d: %s\n", t, e.what());
-          ::_exit(1);
-        }
-      }
-      children.push_back(pid);
-    }
-    ::close(go[0]);
-    ::close(go[1]);
-    int failed = 0;
-    for (pid_t pid : children) {
-      int status = 0;
-      ::waitpid(pid, &status, 0);
-      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
-    }
+    const int failed = loft::testing::run_forked_together(
+        kOpeners, [&](int t) { internal::SearchIndexDb(file).create_box({t + 1, 1}); });
     ASSERT_EQ(failed, 0) << "round " << round;
     // Nobody took the file for damaged and started it again: every box is there.
-    EXPECT_EQ(internal::SearchIndexDb(file).boxes().size(), static_cast<size_t>(kOpeners)) << "round " << round;
+    EXPECT_EQ(internal::SearchIndexDb(file).boxes().size(), static_cast<size_t>(kOpeners))
+        << "round " << round;
   }
 }
 
