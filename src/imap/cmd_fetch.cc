@@ -39,6 +39,7 @@ struct BatchResult {
   FetchFailure failure = FetchFailure::kNone;
   bool skipped_expunged = false;
   std::vector<store::MessageInfo> seen;  // messages the batch marked \Seen, as they are now
+  std::optional<ChangesReadAhead> ahead;  // the last batch's, when changes were pending
 };
 
 }  // namespace
@@ -141,8 +142,13 @@ void ImapSession::fetch_batch() {
   std::shared_ptr<store::UserStore> mail = mail_;
   const bool load_infos = run->needs_info && !run->infos_loaded;
   run->infos_loaded = run->infos_loaded || load_infos;
+  // Changes another session made are due at the sync step after this
+  // FETCH: the batch that may be the last reads them on its own trip, which
+  // spares the sync step one (a shared mailbox's reads made two trips each).
+  const bool may_be_last = run->next + jobs.size() == run->seqs.size();
+  ReadAhead ahead = changes_pending_ && may_be_last ? read_ahead() : ReadAhead();
   blocking<BatchResult>(
-      [mail, run, jobs = std::move(jobs), load_infos]() mutable {
+      [mail, run, jobs = std::move(jobs), load_infos, ahead = std::move(ahead)]() mutable {
         BatchResult r;
         if (load_infos) run->infos = mail->snapshot(run->mailbox);
         std::unordered_map<uint32_t, mime::Message> trees;
@@ -197,6 +203,7 @@ void ImapSession::fetch_batch() {
         // Dovecot keeps the \Seen changes of what it answered, even when the
         // FETCH then fails.
         if (!seen.empty()) r.seen = mail->store_flags(run->mailbox, seen, +1, store::kSeen, {});
+        r.ahead = ahead.read();
         return r;
       },
       [this, run](Outcome<BatchResult>& o) {
@@ -214,6 +221,7 @@ void ImapSession::fetch_batch() {
           }
         }
         run->next += r.processed;
+        if (r.ahead) read_ahead_ = std::move(r.ahead);
         run->skipped_expunged = run->skipped_expunged || r.skipped_expunged;
         run->failure = r.failure;
         for (FetchSegment& s : r.segments) run->out.push_back(std::move(s));

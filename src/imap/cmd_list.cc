@@ -38,6 +38,7 @@ struct Listing {
   // LIST-STATUS: the status of every existing mailbox, by name (read in the
   // same worker call so that the loop never waits on the index).
   std::map<std::string, store::MailboxStatus> status;
+  std::optional<ChangesReadAhead> ahead;  // changes due at the sync step
 };
 
 }  // namespace
@@ -58,8 +59,10 @@ void ImapSession::cmd_list(const Command& cmd) {
   std::vector<std::string> patterns;
   for (const std::string& p : args.patterns) patterns.push_back(CombineReference(args.reference, p, '/'));
   auto pattern = std::make_shared<MailboxPattern>(std::move(patterns), '/');
+  // Changes due at the sync step ride on this trip (changes_read_ahead.h).
+  ReadAhead ahead = changes_pending_ ? read_ahead() : ReadAhead();
   blocking<Listing>(
-      [mail, want_status, pattern] {
+      [mail, want_status, pattern, ahead = std::move(ahead)] {
         Listing l;
         l.mailboxes = mail->list_mailboxes();
         l.subscriptions = mail->list_subscriptions();
@@ -73,10 +76,12 @@ void ImapSession::cmd_list(const Command& cmd) {
             }
           }
         }
+        l.ahead = ahead.read();
         return l;
       },
       [this, lsub, kind, args = std::move(args), pattern](Outcome<Listing>& o) {
         if (!o.value) return finish(*current_, store_failure(o.store_error, o.code, o.error, "", kind));
+        read_ahead_ = std::move(o.value->ahead);
         // Every mailbox and every parent level of one.
         std::map<std::string, Entry, decltype(&InboxFirst)> all(&InboxFirst);
         for (const store::MailboxInfo& m : o.value->mailboxes) {

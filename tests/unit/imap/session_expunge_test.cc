@@ -260,6 +260,41 @@ TEST_F(ImapExpungeRaceTest, OwnChangesAreReadOnceOnTheCommandsTrip) {
   EXPECT_EQ(racing_->alice_->changes_reads, 1);
 }
 
+// What another session changed reaches a read command's answer without a
+// trip of its own: FETCH, SEARCH, STATUS and LIST read the mailbox's changes
+// on the command's own worker trip when the change feed has fired.
+TEST_F(ImapExpungeRaceTest, AnotherSessionsChangesRideOnAReadCommandsTrip) {
+  deliver();
+  deliver();
+  auto c = select();
+  racing_->user("alice");
+  const std::vector<std::string> commands = {"a FETCH 1 (RFC822.SIZE)", "b SEARCH ALL", "c STATUS INBOX (MESSAGES)",
+                                             "d LIST \"\" *"};
+  uint32_t exists = 2;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    // Another session: a keyword on message 2, and a new message.
+    const std::string keyword = "$k" + std::to_string(i);
+    const std::vector<std::string> keywords = {keyword};
+    real_->user("alice")->store_flags("INBOX", std::vector<uint32_t>{2}, +1, 0, keywords);
+    deliver();
+    ++exists;
+    racing_->alice_->changes_reads = 0;
+    const size_t trips = c->host.offloads;
+    std::string r = c->cmd(commands[i]);
+    const size_t fetch = r.find("* 2 FETCH (FLAGS (");
+    ASSERT_NE(fetch, std::string::npos) << commands[i] << ":\n" << r;
+    EXPECT_NE(r.find(keyword + "))\r\n", fetch), std::string::npos) << commands[i] << ":\n" << r;
+    EXPECT_NE(r.find("* " + std::to_string(exists) + " EXISTS"), std::string::npos) << commands[i] << ":\n" << r;
+    EXPECT_NE(r.find(" OK "), std::string::npos) << r;
+    EXPECT_EQ(racing_->alice_->changes_reads, 1) << commands[i];
+    EXPECT_EQ(c->host.offloads - trips, 1u) << commands[i] << ": one worker trip";
+  }
+  // Nothing pending: nothing read.
+  racing_->alice_->changes_reads = 0;
+  c->cmd("e SEARCH ALL");
+  EXPECT_EQ(racing_->alice_->changes_reads, 0);
+}
+
 // A commit that lands just after the command's own read is not in it: the
 // sync step sees the feed fired since and reads again.
 TEST_F(ImapExpungeRaceTest, ACommitJustAfterTheReadAheadIsStillAnnounced) {
