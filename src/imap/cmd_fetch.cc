@@ -146,7 +146,7 @@ void ImapSession::fetch_batch() {
   // FETCH: the batch that may be the last reads them on its own trip, which
   // spares the sync step one (a shared mailbox's reads made two trips each).
   const bool may_be_last = run->next + jobs.size() == run->seqs.size();
-  ReadAhead ahead = changes_pending_ && may_be_last ? read_ahead() : ReadAhead();
+  ReadAhead ahead = may_be_last ? pending_read_ahead() : ReadAhead();
   blocking<BatchResult>(
       [mail, run, jobs = std::move(jobs), load_infos, ahead = std::move(ahead)]() mutable {
         BatchResult r;

@@ -60,7 +60,7 @@ void ImapSession::cmd_list(const Command& cmd) {
   for (const std::string& p : args.patterns) patterns.push_back(CombineReference(args.reference, p, '/'));
   auto pattern = std::make_shared<MailboxPattern>(std::move(patterns), '/');
   // Changes due at the sync step ride on this trip (changes_read_ahead.h).
-  ReadAhead ahead = changes_pending_ ? read_ahead() : ReadAhead();
+  ReadAhead ahead = pending_read_ahead();
   blocking<Listing>(
       [mail, want_status, pattern, ahead = std::move(ahead)] {
         Listing l;

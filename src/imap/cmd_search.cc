@@ -83,7 +83,7 @@ void ImapSession::cmd_search(const Command& cmd) {
 
   // Changes another session made are due at the sync step: read on this
   // trip, they spare it one (changes_read_ahead.h).
-  ReadAhead ahead = changes_pending_ ? read_ahead() : ReadAhead();
+  ReadAhead ahead = pending_read_ahead();
   blocking<SearchResult>(
       [mail, name, program, snapshot, env, need_info, ahead = std::move(ahead)] {
         std::vector<SearchMessage>& messages = *snapshot;

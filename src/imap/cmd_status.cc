@@ -21,7 +21,7 @@ void ImapSession::cmd_status(const Command& cmd) {
   std::string name = args->mailbox;
   uint32_t items = args->items;
   // Changes due at the sync step ride on this trip (changes_read_ahead.h).
-  ReadAhead ahead = changes_pending_ ? read_ahead() : ReadAhead();
+  ReadAhead ahead = pending_read_ahead();
   blocking<StatusResult>(
       [mail, name, ahead = std::move(ahead)] {
         StatusResult r{mail->status(name), std::nullopt};

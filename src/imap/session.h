@@ -209,6 +209,9 @@ class ImapSession : public net::Session {
   // A command that changes the selected mailbox reads its changes on its
   // own worker trip (changes_read_ahead.h); the sync step then needs none.
   ReadAhead read_ahead() const;  // for the selected mailbox, now
+  // For the reads that go to a worker anyway (FETCH, SEARCH, STATUS, LIST):
+  // read_ahead() when the feed has fired, else a ReadAhead that reads nothing.
+  ReadAhead pending_read_ahead() const;
   std::optional<ChangesReadAhead> read_ahead_;  // the last command's, for the sync step
   bool syncing_ = false;          // a changes_since() is on a worker
 

@@ -65,6 +65,8 @@ ReadAhead ImapSession::read_ahead() const {
   return ReadAhead(mail_, selected_->name, selected_->view.highest_modseq(), feed_events_);
 }
 
+ReadAhead ImapSession::pending_read_ahead() const { return changes_pending_ ? read_ahead() : ReadAhead(); }
+
 void ImapSession::send_updates(Sync sync) {
   if (!selected_) return;
   MailboxView::SyncOptions opts;
