@@ -201,21 +201,38 @@ void MessageWriter::write(std::string_view raw) {
 std::string MessageWriter::finish() {
   fs::path tmp = dir_ / "tmp" / unique_;
   flush();
-  if (fsync_ && ::fsync(fd_) != 0) throw_io("fsync " + tmp.string(), errno);
-  int fd = fd_;
-  fd_ = -1;
-  if (::close(fd) != 0) {
-    int err = errno;
-    unlink_quiet(tmp);
-    throw_io("close " + tmp.string(), err);
-  }
+  // Renamed into cur/ before the fsync, not after: the file's fsync then
+  // also makes its entry in cur/ durable on file systems that sync a new
+  // file's directory with it (ext4: through the journal commit, or
+  // ext4_sync_parent without one), and the fsync of cur/ below finds little
+  // left to write. Delivery on the development VM: 1.0 ms -> 0.6 ms for the
+  // three flushes (bench/RESULTS.md). Safe because the index, not cur/, says
+  // what exists: until the row commits, a file in cur/ is an orphan nobody
+  // serves, whatever a crash left of its bytes.
   std::string name = cur_file_name(unique_, size_);
   fs::path cur = dir_ / "cur" / name;
+  int fd = fd_;
+  fd_ = -1;  // from here on this function cleans up
   if (::rename(tmp.c_str(), cur.c_str()) != 0) {
     int err = errno;
+    ::close(fd);
     unlink_quiet(tmp);
     if (err == ENOENT) throw StoreError(ErrorCode::kNotFound, "mailbox directory is gone");
     throw_io("rename into " + cur.string(), err);
+  }
+  int err = 0;
+  std::string what;
+  if (fsync_ && ::fsync(fd) != 0) {
+    err = errno;
+    what = "fsync ";
+  }
+  if (::close(fd) != 0 && err == 0) {
+    err = errno;
+    what = "close ";
+  }
+  if (err != 0) {
+    unlink_quiet(cur);
+    throw_io(what + cur.string(), err);
   }
   if (fsync_) {
     try {
@@ -256,12 +273,8 @@ void MessageBatch::add(StagedFile f) {
 }
 
 const std::vector<std::string>& MessageBatch::publish() {
-  if (fsync_) {
-    std::vector<fs::path> paths;
-    paths.reserve(files_.size());
-    for (size_t i = 0; i < files_.size(); ++i) paths.push_back(tmp_path(i));
-    fsync_files(paths);
-  }
+  // Renamed first and fsync'ed in cur/, as MessageWriter::finish() does and
+  // for the same reason; if anything fails, the destructor removes them.
   published_.reserve(files_.size());
   for (size_t i = 0; i < files_.size(); ++i) {
     std::string name = cur_file_name(files_[i].unique, files_[i].size);
@@ -273,7 +286,13 @@ const std::vector<std::string>& MessageBatch::publish() {
     }
     published_.push_back(std::move(name));
   }
-  if (fsync_) fsync_dir(dir_ / "cur");
+  if (fsync_) {
+    std::vector<fs::path> paths;
+    paths.reserve(published_.size());
+    for (const std::string& name : published_) paths.push_back(dir_ / "cur" / name);
+    fsync_files(paths);
+    fsync_dir(dir_ / "cur");
+  }
   return published_;
 }
 

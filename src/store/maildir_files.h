@@ -65,7 +65,8 @@ class MessageWriter {
   MessageWriter& operator=(const MessageWriter&) = delete;
 
   void write(std::string_view raw);  // normalised to CRLF
-  // fsync file, rename into cur/, fsync cur/. Returns the cur/ file name.
+  // Rename into cur/, fsync the file, fsync cur/. Returns the cur/ file
+  // name; on failure the file is removed from cur/ again.
   std::string finish();
   // Flushes and closes the file and leaves it in tmp/ for the caller
   // (normally MessageBatch::add), who then owns it.
@@ -103,8 +104,8 @@ class MessageBatch {
   uint64_t bytes() const { return bytes_; }
   fs::path tmp_path(size_t i) const { return dir_ / "tmp" / files_[i].unique; }
 
-  // fsync every file, rename each into cur/, fsync cur/. Returns the cur/
-  // names in the order the files were added. Called once.
+  // Rename each file into cur/, fsync them all, fsync cur/. Returns the
+  // cur/ names in the order the files were added. Called once.
   const std::vector<std::string>& publish();
   // The index refers to the files now: leave them.
   void keep() noexcept { kept_ = true; }
