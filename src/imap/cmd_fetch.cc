@@ -119,7 +119,7 @@ void ImapSession::cmd_fetch(const Command& cmd) {
         if (!gone.empty())
           untagged("VANISHED (EARLIER) " + RangeList::FromNumbers(std::move(gone)).ToString());
         fetch_batch();
-      });
+      }, Lane::kRead);
 }
 
 void ImapSession::fetch_batch() {
@@ -226,7 +226,7 @@ void ImapSession::fetch_batch() {
         run->failure = r.failure;
         for (FetchSegment& s : r.segments) run->out.push_back(std::move(s));
         fetch_write();
-      });
+      }, run->sets_seen ? Lane::kStore : Lane::kRead);
 }
 
 void ImapSession::fetch_write() {
@@ -269,7 +269,7 @@ void ImapSession::fetch_write() {
           seg.length -= len;
           if (seg.length == 0) run->out.pop_front();
           fetch_write();
-        });
+        }, Lane::kRead);
     return;
   }
   if (run->failure != FetchFailure::kNone || run->next >= run->seqs.size()) return fetch_end();

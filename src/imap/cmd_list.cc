@@ -151,7 +151,7 @@ void ImapSession::cmd_list(const Command& cmd) {
         }
         send(out);
         finish(*current_, lsub ? "OK Lsub completed." : "OK List completed.");
-      });
+      }, Lane::kRead);
 }
 
 }  // namespace loft::imap

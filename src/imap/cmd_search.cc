@@ -141,7 +141,7 @@ void ImapSession::cmd_search(const Command& cmd) {
         if (answer.save) saved_result_ = std::move(*answer.save);
         send(answer.untagged);
         finish(c, "OK Search completed.", sync);
-      });
+      }, Lane::kRead);
 }
 
 }  // namespace loft::imap

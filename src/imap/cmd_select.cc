@@ -117,7 +117,7 @@ void ImapSession::cmd_select(const Command& cmd) {
         }
         if (qresync && qresync->uidvalidity == op.status.uidvalidity) send(qresync_responses(*qresync, op.vanished));
         finish(c, examine ? "OK [READ-ONLY] Examine completed." : "OK [READ-WRITE] Select completed.");
-      });
+      }, Lane::kRead);
 }
 
 }  // namespace loft::imap

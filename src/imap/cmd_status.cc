@@ -33,7 +33,7 @@ void ImapSession::cmd_status(const Command& cmd) {
         read_ahead_ = std::move(o.value->ahead);
         send(StatusResponse(name, items, o.value->status, utf8_mode(), options_.append_limit));
         finish(*current_, "OK Status completed.");
-      });
+      }, Lane::kRead);
 }
 
 }  // namespace loft::imap

@@ -59,11 +59,15 @@ class ImapSession : public net::Session {
     store::ErrorCode code = store::ErrorCode::kTemporary;
     std::string error;  // empty on success
   };
+  // Which of the host's workers run a blocking() job: kStore (anything
+  // that may write: SessionHost::offload), kRead (reads: offload_read, run
+  // ahead of queued writes; a rare write may come along, such as mail found
+  // in new/ taken in by the sync step), kPassword
+  // (password checks: offload_auth).
+  enum class Lane { kStore, kRead, kPassword };
   // Runs work() on a worker, then done(outcome) on the loop unless closing.
-  // `password_check`: work that checks a password, run on the host's
-  // workers for that (SessionHost::offload_auth).
   template <typename T, typename Work, typename Done>
-  void blocking(Work work, Done done, bool password_check = false);
+  void blocking(Work work, Done done, Lane lane = Lane::kStore);
   template <typename Fn>
   void guarded(Fn&& fn);
 
@@ -264,9 +268,11 @@ void ImapSession::guarded(Fn&& fn) {
 }
 
 template <typename T, typename Work, typename Done>
-void ImapSession::blocking(Work work, Done done, bool password_check) {
+void ImapSession::blocking(Work work, Done done, Lane lane) {
   auto out = std::make_shared<Outcome<T>>();
-  (host_.*(password_check ? &net::SessionHost::offload_auth : &net::SessionHost::offload))(
+  (host_.*(lane == Lane::kPassword ? &net::SessionHost::offload_auth
+           : lane == Lane::kRead   ? &net::SessionHost::offload_read
+                                   : &net::SessionHost::offload))(
       [out, work]() mutable {
         try {
           out->value.emplace(work());

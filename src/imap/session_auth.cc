@@ -42,7 +42,7 @@ void ImapSession::cmd_login(const Command& cmd) {
                    if (!o.error.empty()) spdlog::error("imap [{}]: password check: {}", peer_, o.error);
                    answer_auth(o.value.value_or(false), user);
                  },
-                 /*password_check=*/true);
+                 Lane::kPassword);
 }
 
 void ImapSession::cmd_authenticate(const Command& cmd) {
@@ -113,7 +113,7 @@ void ImapSession::sasl_step(std::string message, bool from_client) {
         busy_ = false;  // the client's response is read as a raw line
         if (!driving_) update_pause();
       },
-      /*password_check=*/true);
+      Lane::kPassword);
 }
 
 void ImapSession::sasl_finish(bool success) {

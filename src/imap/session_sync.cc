@@ -57,7 +57,7 @@ void ImapSession::sync_then(Sync sync, std::function<void()> then) {
           send_updates(sync);
         }
         then();
-      });
+      }, Lane::kRead);
 }
 
 ReadAhead ImapSession::read_ahead() const {

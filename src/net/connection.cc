@@ -409,11 +409,16 @@ void Connection::offload(std::function<void()> work, std::function<void()> done)
   run_on(*workers_, std::move(work), std::move(done));
 }
 
+void Connection::offload_read(std::function<void()> work, std::function<void()> done) {
+  run_on(*workers_, std::move(work), std::move(done), WorkerPool::Priority::kFirst);
+}
+
 void Connection::offload_auth(std::function<void()> work, std::function<void()> done) {
   run_on(*auth_workers_, std::move(work), std::move(done));
 }
 
-void Connection::run_on(WorkerPool& pool, std::function<void()> work, std::function<void()> done) {
+void Connection::run_on(WorkerPool& pool, std::function<void()> work, std::function<void()> done,
+                        WorkerPool::Priority priority) {
   auto self = shared_from_this();
   pool.submit([self = std::move(self), work = std::move(work), done = std::move(done)]() mutable {
     try {
@@ -433,7 +438,7 @@ void Connection::run_on(WorkerPool& pool, std::function<void()> work, std::funct
         self->shutdown_now();
       }
     });
-  });
+  }, priority);
 }
 
 void Connection::after(std::chrono::milliseconds delay, std::function<void()> fn) {

@@ -53,12 +53,14 @@ class Connection : public SessionHost, public std::enable_shared_from_this<Conne
   void close() override;
   void set_idle_timeout(std::chrono::milliseconds timeout) override;
   void offload(std::function<void()> work, std::function<void()> done) override;
+  void offload_read(std::function<void()> work, std::function<void()> done) override;
   void offload_auth(std::function<void()> work, std::function<void()> done) override;
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   std::function<void(std::function<void()>)> poster() override;
 
  private:
-  void run_on(WorkerPool& pool, std::function<void()> work, std::function<void()> done);
+  void run_on(WorkerPool& pool, std::function<void()> work, std::function<void()> done,
+              WorkerPool::Priority priority = WorkerPool::Priority::kNormal);
   static constexpr size_t kReadChunk = 64 * 1024;
   static constexpr size_t kMaxInput = 1024 * 1024;  // stop reading above this
   static constexpr size_t kLowWater = 64 * 1024;

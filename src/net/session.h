@@ -57,6 +57,13 @@ class SessionHost {
   // kept alive until `work` has returned, so `work` may use it.
   virtual void offload(std::function<void()> work, std::function<void()> done) = 0;
 
+  // offload() for short reads a client waits on (nothing that takes a write
+  // lock or waits for the disk to flush): run before queued offload() work,
+  // which waits at most WorkerPool::kDefaultMaxBypass for them.
+  virtual void offload_read(std::function<void()> work, std::function<void()> done) {
+    offload(std::move(work), std::move(done));
+  }
+
   // offload() for password checks (argon2id: tens of milliseconds of CPU
   // each): on workers of their own, so that a burst of logins never holds
   // up the store work of sessions already logged in behind it.

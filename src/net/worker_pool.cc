@@ -6,7 +6,7 @@
 
 namespace loft::net {
 
-WorkerPool::WorkerPool(size_t threads) {
+WorkerPool::WorkerPool(size_t threads, std::chrono::milliseconds max_bypass) : max_bypass_(max_bypass) {
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
 }
 
@@ -19,26 +19,42 @@ WorkerPool::~WorkerPool() {
   for (auto& t : threads_) t.join();
 }
 
-void WorkerPool::submit(std::function<void()> job) {
+void WorkerPool::submit(std::function<void()> job, Priority priority) {
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(std::move(job));
+    if (priority == Priority::kFirst) {
+      first_.push_back(std::move(job));
+    } else {
+      queue_.push_back(Queued{std::move(job), Clock::now()});
+    }
   }
   cv_.notify_one();
 }
 
 size_t WorkerPool::busy() const {
   std::lock_guard lock(mu_);
-  return queue_.size() + running_;
+  return first_.size() + queue_.size() + running_;
+}
+
+std::function<void()> WorkerPool::next_job() {
+  const bool normal = !queue_.empty() && (first_.empty() || Clock::now() - queue_.front().since >= max_bypass_);
+  std::function<void()> job;
+  if (normal) {
+    job = std::move(queue_.front().job);
+    queue_.pop_front();
+  } else {
+    job = std::move(first_.front());
+    first_.pop_front();
+  }
+  return job;
 }
 
 void WorkerPool::run() {
   std::unique_lock lock(mu_);
   while (true) {
-    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping and nothing left
-    auto job = std::move(queue_.front());
-    queue_.pop_front();
+    cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || !first_.empty(); });
+    if (queue_.empty() && first_.empty()) return;  // stopping and nothing left
+    std::function<void()> job = next_job();
     ++running_;
     lock.unlock();
     try {

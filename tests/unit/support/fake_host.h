@@ -73,6 +73,9 @@ class FakeHost : public net::SessionHost {
   }
   size_t offloads = 0;
   size_t auth_offloads = 0;  // those of offloads that were offload_auth()
+  // Every offload's lane in order: 's' offload(), 'r' offload_read(),
+  // 'a' offload_auth().
+  std::string lanes;
 
   void write(std::string_view data) override {
     out.append(data);
@@ -100,16 +103,23 @@ class FakeHost : public net::SessionHost {
   void close() override { close_requested = true; }
   void set_idle_timeout(std::chrono::milliseconds timeout) override { idle = timeout; }
   void offload(std::function<void()> work, std::function<void()> done) override {
+    run_offload('s', std::move(work), std::move(done));
+  }
+  void offload_read(std::function<void()> work, std::function<void()> done) override {
+    run_offload('r', std::move(work), std::move(done));
+  }
+  void offload_auth(std::function<void()> work, std::function<void()> done) override {
+    ++auth_offloads;
+    run_offload('a', std::move(work), std::move(done));
+  }
+  void run_offload(char lane, std::function<void()> work, std::function<void()> done) {
     ++offloads;
+    lanes += lane;
     tasks_.push_back([this, work, done] {
       std::thread t(work);
       t.join();
       if (!closed) done();
     });
-  }
-  void offload_auth(std::function<void()> work, std::function<void()> done) override {
-    ++auth_offloads;
-    offload(std::move(work), std::move(done));
   }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
     delays.push_back(delay);
