@@ -57,8 +57,8 @@ class SessionHost {
   // kept alive until `work` has returned, so `work` may use it.
   virtual void offload(std::function<void()> work, std::function<void()> done) = 0;
 
-  // offload() for short reads a client waits on (nothing that takes a write
-  // lock or waits for the disk to flush): run before queued offload() work,
+  // offload() for short reads a client waits on (work that rarely takes a
+  // write lock or waits for the disk): run before queued offload() work,
   // which waits at most WorkerPool::kDefaultMaxBypass for them.
   virtual void offload_read(std::function<void()> work, std::function<void()> done) {
     offload(std::move(work), std::move(done));
