@@ -1,7 +1,8 @@
 // The selected mailbox's changes, read on a command's worker trip right
-// after the command's own commit (STORE, EXPUNGE, APPEND into the selected
-// mailbox), so that the sync step after it needs no second trip to the
-// store. The sync step trusts them only when the change feed has not fired
+// after the command's own work (ImapSession::blocking does it: after the
+// commit of STORE, EXPUNGE, APPEND into the selected mailbox; after the read
+// of FETCH, SEARCH, STATUS, LIST when the change feed has fired), so that
+// the sync step after it needs no second trip to the store. The sync step trusts them only when the change feed has not fired
 // since the read began and the view is still at the MODSEQ the read started
 // from; otherwise it asks the store itself, as without them.
 #pragma once

@@ -37,7 +37,6 @@ struct AppendResult {
   bool missing_mailbox = false;
   uint32_t uidvalidity = 0;
   std::vector<uint32_t> uids;
-  std::optional<ChangesReadAhead> ahead;  // for the sync step, when appended to the selected mailbox
 };
 
 }  // namespace
@@ -86,7 +85,7 @@ void ImapSession::cmd_append(const Command& cmd) {
   std::string name = args->mailbox;
   const bool into_selected = selected_ && NormalizeInbox(name) == selected_->name;
   blocking<AppendResult>(
-      [mail, name, args, msgs, ahead = into_selected ? read_ahead() : ReadAhead()] {
+      [mail, name, args, msgs] {
         AppendResult r;
         if (!mail->mailbox_exists(name)) {
           r.missing_mailbox = true;
@@ -94,7 +93,6 @@ void ImapSession::cmd_append(const Command& cmd) {
         }
         r.uidvalidity = mail->status(name).uidvalidity;
         r.uids = mail->append_many(name, *msgs);
-        r.ahead = ahead.read();
         return r;
       },
       [this, name](Outcome<AppendResult>& o) {
@@ -106,13 +104,10 @@ void ImapSession::cmd_append(const Command& cmd) {
             return finish(c, "NO [TRYCREATE] Mailbox doesn't exist: " + encoded);
           return finish(c, store_failure(o.store_error, o.code, o.error, name, "appending to"));
         }
-        if (selected_ && NormalizeInbox(name) == selected_->name) {
-          changes_pending_ = true;  // EXISTS, now
-          read_ahead_ = std::move(o.value->ahead);
-        }
+        if (selected_ && NormalizeInbox(name) == selected_->name) changes_pending_ = true;  // EXISTS, now
         finish(c, "OK [APPENDUID " + std::to_string(o.value->uidvalidity) + " " +
                       RangeList::FromNumbers(o.value->uids).ToString() + "] Append completed.");
-      });
+      }, Lane::kStore, into_selected ? read_ahead() : ReadAhead());  // our own EXISTS, for the sync step
 }
 
 }  // namespace loft::imap

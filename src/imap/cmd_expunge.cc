@@ -27,30 +27,20 @@ void ImapSession::cmd_expunge(const Command& cmd) {
 
   std::shared_ptr<store::UserStore> mail = mail_;
   std::string name = selected_->name;
-  struct Expunged {
-    size_t count = 0;
-    std::optional<ChangesReadAhead> ahead;  // for the sync step
-  };
-  blocking<Expunged>(
-      [mail, name, within = std::move(within), ahead = read_ahead()] {
+  blocking<size_t>(
+      [mail, name, within = std::move(within)] {
         // Chosen and removed in one store transaction: a \Deleted flag
         // cleared by another session just before is respected.
         std::optional<std::span<const uint32_t>> uids;
         if (within) uids = std::span<const uint32_t>(*within);
-        Expunged r;
-        r.count = mail->expunge_deleted(name, uids).size();
-        if (r.count > 0) r.ahead = ahead.read();
-        return r;
+        return mail->expunge_deleted(name, uids).size();
       },
-      [this, name](Outcome<Expunged>& o) {
+      [this, name](Outcome<size_t>& o) {
         const Command& c = *current_;
         if (!o.value) return finish(c, store_failure(o.store_error, o.code, o.error, name, "expunging"));
-        if (o.value->count > 0 && selected_ && selected_->name == name) {
-          changes_pending_ = true;
-          read_ahead_ = std::move(o.value->ahead);
-        }
+        if (*o.value > 0 && selected_ && selected_->name == name) changes_pending_ = true;
         finish(c, "OK Expunge completed.");
-      });
+      }, Lane::kStore, read_ahead());  // our own expunges, for the sync step
 }
 
 }  // namespace loft::imap

@@ -39,7 +39,6 @@ struct BatchResult {
   FetchFailure failure = FetchFailure::kNone;
   bool skipped_expunged = false;
   std::vector<store::MessageInfo> seen;  // messages the batch marked \Seen, as they are now
-  std::optional<ChangesReadAhead> ahead;  // the last batch's, when changes were pending
 };
 
 }  // namespace
@@ -146,9 +145,8 @@ void ImapSession::fetch_batch() {
   // FETCH: the batch that may be the last reads them on its own trip, which
   // spares the sync step one (a shared mailbox's reads made two trips each).
   const bool may_be_last = run->next + jobs.size() == run->seqs.size();
-  ReadAhead ahead = may_be_last ? pending_read_ahead() : ReadAhead();
   blocking<BatchResult>(
-      [mail, run, jobs = std::move(jobs), load_infos, ahead = std::move(ahead)]() mutable {
+      [mail, run, jobs = std::move(jobs), load_infos]() mutable {
         BatchResult r;
         if (load_infos) run->infos = mail->snapshot(run->mailbox);
         std::unordered_map<uint32_t, mime::Message> trees;
@@ -203,7 +201,6 @@ void ImapSession::fetch_batch() {
         // Dovecot keeps the \Seen changes of what it answered, even when the
         // FETCH then fails.
         if (!seen.empty()) r.seen = mail->store_flags(run->mailbox, seen, +1, store::kSeen, {});
-        r.ahead = ahead.read();
         return r;
       },
       [this, run](Outcome<BatchResult>& o) {
@@ -221,12 +218,11 @@ void ImapSession::fetch_batch() {
           }
         }
         run->next += r.processed;
-        if (r.ahead) read_ahead_ = std::move(r.ahead);
         run->skipped_expunged = run->skipped_expunged || r.skipped_expunged;
         run->failure = r.failure;
         for (FetchSegment& s : r.segments) run->out.push_back(std::move(s));
         fetch_write();
-      }, run->sets_seen ? Lane::kStore : Lane::kRead);
+      }, run->sets_seen ? Lane::kStore : Lane::kRead, may_be_last ? pending_read_ahead() : ReadAhead());
 }
 
 void ImapSession::fetch_write() {

@@ -38,7 +38,6 @@ struct Listing {
   // LIST-STATUS: the status of every existing mailbox, by name (read in the
   // same worker call so that the loop never waits on the index).
   std::map<std::string, store::MailboxStatus> status;
-  std::optional<ChangesReadAhead> ahead;  // changes due at the sync step
 };
 
 }  // namespace
@@ -59,10 +58,8 @@ void ImapSession::cmd_list(const Command& cmd) {
   std::vector<std::string> patterns;
   for (const std::string& p : args.patterns) patterns.push_back(CombineReference(args.reference, p, '/'));
   auto pattern = std::make_shared<MailboxPattern>(std::move(patterns), '/');
-  // Changes due at the sync step ride on this trip (changes_read_ahead.h).
-  ReadAhead ahead = pending_read_ahead();
   blocking<Listing>(
-      [mail, want_status, pattern, ahead = std::move(ahead)] {
+      [mail, want_status, pattern] {
         Listing l;
         l.mailboxes = mail->list_mailboxes();
         l.subscriptions = mail->list_subscriptions();
@@ -76,12 +73,10 @@ void ImapSession::cmd_list(const Command& cmd) {
             }
           }
         }
-        l.ahead = ahead.read();
         return l;
       },
       [this, lsub, kind, args = std::move(args), pattern](Outcome<Listing>& o) {
         if (!o.value) return finish(*current_, store_failure(o.store_error, o.code, o.error, "", kind));
-        read_ahead_ = std::move(o.value->ahead);
         // Every mailbox and every parent level of one.
         std::map<std::string, Entry, decltype(&InboxFirst)> all(&InboxFirst);
         for (const store::MailboxInfo& m : o.value->mailboxes) {
@@ -151,7 +146,7 @@ void ImapSession::cmd_list(const Command& cmd) {
         }
         send(out);
         finish(*current_, lsub ? "OK Lsub completed." : "OK List completed.");
-      }, Lane::kRead);
+      }, Lane::kRead, pending_read_ahead());  // changes due at the sync step ride on this trip
 }
 
 }  // namespace loft::imap

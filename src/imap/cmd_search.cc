@@ -35,11 +35,6 @@ bool NeedsMessageInfo(const SearchKey& k) {
   return false;
 }
 
-struct SearchResult {
-  std::vector<SearchHit> hits;
-  std::optional<ChangesReadAhead> ahead;
-};
-
 }  // namespace
 
 void ImapSession::cmd_search(const Command& cmd) {
@@ -81,11 +76,8 @@ void ImapSession::cmd_search(const Command& cmd) {
   // EXPUNGE responses.
   const Sync sync = cmd.uid && !HasSequenceSetKey(program->root) ? Sync::kFull : Sync::kNoExpunge;
 
-  // Changes another session made are due at the sync step: read on this
-  // trip, they spare it one (changes_read_ahead.h).
-  ReadAhead ahead = pending_read_ahead();
-  blocking<SearchResult>(
-      [mail, name, program, snapshot, env, need_info, ahead = std::move(ahead)] {
+  blocking<std::vector<SearchHit>>(
+      [mail, name, program, snapshot, env, need_info] {
         std::vector<SearchMessage>& messages = *snapshot;
         if (need_info) {
           // The store's shared snapshot (usually cached: no index read).
@@ -117,13 +109,12 @@ void ImapSession::cmd_search(const Command& cmd) {
         if (search_index) content.emplace(*search_index);
         std::vector<size_t> matched =
             EvaluateSearch(program->root, messages, env, source, content ? &*content : nullptr);
-        SearchResult r;
-        r.hits.reserve(matched.size());
-        for (size_t i : matched) r.hits.push_back({messages[i].seq, messages[i].uid, messages[i].modseq});
-        r.ahead = ahead.read();
-        return r;
+        std::vector<SearchHit> hits;
+        hits.reserve(matched.size());
+        for (size_t i : matched) hits.push_back({messages[i].seq, messages[i].uid, messages[i].modseq});
+        return hits;
       },
-      [this, program, name, with_modseq, sync](Outcome<SearchResult>& o) {
+      [this, program, name, with_modseq, sync](Outcome<std::vector<SearchHit>>& o) {
         const Command& c = *current_;
         const bool save = program->result && program->result->save;
         if (!o.value) {
@@ -136,12 +127,11 @@ void ImapSession::cmd_search(const Command& cmd) {
         opts.result = program->result;
         opts.esearch = rev2_enabled_;
         opts.modseq = with_modseq;
-        read_ahead_ = std::move(o.value->ahead);
-        SearchAnswer answer = BuildSearchAnswer(o.value->hits, opts);
+        SearchAnswer answer = BuildSearchAnswer(*o.value, opts);
         if (answer.save) saved_result_ = std::move(*answer.save);
         send(answer.untagged);
         finish(c, "OK Search completed.", sync);
-      }, Lane::kRead);
+      }, Lane::kRead, pending_read_ahead());  // changes another session made, due at the sync step
 }
 
 }  // namespace loft::imap

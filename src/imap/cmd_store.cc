@@ -22,7 +22,6 @@ namespace {
 struct StoreResult {
   std::vector<store::MessageInfo> after;  // messages the command applied to, as they are now
   std::vector<uint32_t> modified;         // UIDs that failed UNCHANGEDSINCE
-  std::optional<ChangesReadAhead> ahead;  // for the sync step
 };
 
 int ModeOf(StoreArgs::Mode mode) {
@@ -63,7 +62,7 @@ void ImapSession::cmd_store(const Command& cmd) {
   std::string name = selected_->name;
   auto shared = std::make_shared<StoreArgs>(std::move(args));
   blocking<StoreResult>(
-      [mail, name, shared, uids = std::move(uids), ahead = read_ahead()] {
+      [mail, name, shared, uids = std::move(uids)] {
         const StoreArgs& a = *shared;
         StoreResult r;
         int mode = ModeOf(a.mode);
@@ -73,7 +72,6 @@ void ImapSession::cmd_store(const Command& cmd) {
         } else {
           r.after = mail->store_flags(name, uids, mode, a.flags.system, a.flags.keywords);
         }
-        r.ahead = ahead.read();
         return r;
       },
       [this, shared, sync, name](Outcome<StoreResult>& o) {
@@ -109,7 +107,6 @@ void ImapSession::cmd_store(const Command& cmd) {
         send(view.TakeFlagsUpdate(selected_->read_only));
         send(out);
         changes_pending_ = true;  // our own change: the sync step reads it now
-        read_ahead_ = std::move(o.value->ahead);
         if (o.value->modified.empty()) return finish(c, "OK Store completed.", sync);
         std::vector<uint32_t> failed;
         for (uint32_t uid : o.value->modified) {
@@ -121,7 +118,7 @@ void ImapSession::cmd_store(const Command& cmd) {
         }
         finish(c, "OK [MODIFIED " + RangeList::FromNumbers(std::move(failed)).ToString() + "] Conditional store failed.",
                sync);
-      });
+      }, Lane::kStore, read_ahead());  // our own change, for the sync step
 }
 
 }  // namespace loft::imap

@@ -66,8 +66,13 @@ class ImapSession : public net::Session {
   // (password checks: offload_auth).
   enum class Lane { kStore, kRead, kPassword };
   // Runs work() on a worker, then done(outcome) on the loop unless closing.
+  // When work() succeeds, `ahead` reads the selected mailbox's changes on
+  // the same trip, after it, and they wait in read_ahead_ for the sync step
+  // that ends the command (changes_read_ahead.h). Commands pass read_ahead()
+  // after a write to the selected mailbox (its own change is due),
+  // pending_read_ahead() on a read, and nothing otherwise.
   template <typename T, typename Work, typename Done>
-  void blocking(Work work, Done done, Lane lane = Lane::kStore);
+  void blocking(Work work, Done done, Lane lane = Lane::kStore, ReadAhead ahead = {});
   template <typename Fn>
   void guarded(Fn&& fn);
 
@@ -210,13 +215,14 @@ class ImapSession : public net::Session {
   // Counts the change feed's calls (on the committing threads).
   std::shared_ptr<std::atomic<uint64_t>> feed_events_ = std::make_shared<std::atomic<uint64_t>>(0);
 
-  // A command that changes the selected mailbox reads its changes on its
-  // own worker trip (changes_read_ahead.h); the sync step then needs none.
-  ReadAhead read_ahead() const;  // for the selected mailbox, now
-  // For the reads that go to a worker anyway (FETCH, SEARCH, STATUS, LIST):
-  // read_ahead() when the feed has fired, else a ReadAhead that reads nothing.
+  // What blocking() reads after a command's work (changes_read_ahead.h),
+  // so that the sync step needs no trip of its own. read_ahead(): for a
+  // command that changes the selected mailbox. pending_read_ahead(): for the
+  // reads that go to a worker anyway (FETCH, SEARCH, STATUS, LIST), when the
+  // feed has fired; else a ReadAhead that reads nothing.
+  ReadAhead read_ahead() const;
   ReadAhead pending_read_ahead() const;
-  std::optional<ChangesReadAhead> read_ahead_;  // the last command's, for the sync step
+  std::optional<ChangesReadAhead> read_ahead_;  // the last trip's, for the sync step
   bool syncing_ = false;          // a changes_since() is on a worker
 
   // IDLE
@@ -268,14 +274,16 @@ void ImapSession::guarded(Fn&& fn) {
 }
 
 template <typename T, typename Work, typename Done>
-void ImapSession::blocking(Work work, Done done, Lane lane) {
+void ImapSession::blocking(Work work, Done done, Lane lane, ReadAhead ahead) {
   auto out = std::make_shared<Outcome<T>>();
+  auto changes = std::make_shared<std::optional<ChangesReadAhead>>();
   (host_.*(lane == Lane::kPassword ? &net::SessionHost::offload_auth
            : lane == Lane::kRead   ? &net::SessionHost::offload_read
                                    : &net::SessionHost::offload))(
-      [out, work]() mutable {
+      [out, changes, work, ahead = std::move(ahead)]() mutable {
         try {
           out->value.emplace(work());
+          *changes = ahead.read();
         } catch (const store::StoreError& e) {
           out->store_error = true;
           out->code = e.code();
@@ -286,8 +294,9 @@ void ImapSession::blocking(Work work, Done done, Lane lane) {
           out->error = "unknown exception";
         }
       },
-      [this, out, done]() mutable {
+      [this, out, changes, done]() mutable {
         if (closing_) return;
+        if (*changes) read_ahead_ = std::move(*changes);
         guarded([&] { done(*out); });
       });
 }
