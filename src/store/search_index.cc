@@ -156,9 +156,9 @@ void SearchIndex::run() {
       queued_.erase(name);
     }
     try {
-      std::lock_guard lock(work_mu_);
-      // In slices, so that a SEARCH (and stop()) never waits long for the lock.
+      // In slices, so that stop() never waits long.
       std::optional<Box> box = catch_up(name, Clock::now() + std::chrono::milliseconds(500), true);
+      std::lock_guard lock(work_mu_);
       if (!box) {
         collect_garbage();  // the mailbox went: drop what belonged to it
       } else if (!gc_done_) {
@@ -188,73 +188,94 @@ std::optional<SearchIndex::Box> SearchIndex::catch_up(const std::string& canonic
                                                       bool maintain, size_t leave_up_to) {
   for (int attempt = 0;; ++attempt) {
     try {
-      std::optional<SearchMailboxKey> key = feed_.mailbox_key(canonical_name);
-      if (!key) return std::nullopt;
-      std::optional<SearchBoxRow> row = db().box(*key);
-      if (!row) row = db().create_box(*key);
-      if (maintain && row->rows > kStaleSlack &&
-          row->rows > kStaleFactor * feed_.message_count(*key) + kStaleSlack) {
-        // Mostly expunged messages: start this mailbox again.
-        db().drop_box(row->id);
-        row = db().create_box(*key);
-      }
-      Box box{row->id, *key, row->indexed_through};
-      uint64_t fresh = row->fresh;
-      if (leave_up_to > 0 && feed_.count_after(*key, box.indexed_through) <= leave_up_to) return box;
-      while (true) {
-        std::optional<MessagesToIndex> batch =
-            feed_.messages_after(*key, box.indexed_through, options_.batch_messages, options_.batch_bytes);
-        if (!batch) return std::nullopt;
-        if (batch->last_uid == 0) break;
-        std::vector<std::pair<uint32_t, SearchDoc>> docs;
-        std::vector<uint32_t> unindexed;
-        docs.reserve(batch->messages.size());
-        for (MessageToIndex& m : batch->messages) {
-          if (m.too_big) {
-            unindexed.push_back(m.uid);
-            continue;
-          }
-          std::optional<mime::Message> tree = mime::Message::Deserialize(m.tree);
-          if (!tree) tree = mime::Message::Deserialize(mime::ParseMessage(m.data).Serialize());
-          if (!tree) continue;  // cannot happen: a fresh parse always deserialises
-          docs.emplace_back(m.uid, MakeSearchDoc(*tree, m.data));
-          m.data = std::string();
-        }
-        if (!db().add(box.id, box.indexed_through, batch->last_uid, docs, unindexed)) {
-          // Another process indexed (or rebuilt) meanwhile: start from its state.
-          std::optional<SearchBoxRow> now = db().box_by_id(box.id);
-          if (!now) break;
-          box.indexed_through = now->indexed_through;
-          fresh = now->fresh;
-          continue;
-        }
-        box.indexed_through = batch->last_uid;
-        fresh += docs.size();
-        if (maintain && fresh >= kMergeAfter) {
-          db().merge(box.id);
-          fresh = 0;
-        }
-        if (Clock::now() >= deadline) {
-          if (maintain) kick(canonical_name);  // the rest in the next slice
-          return box;
-        }
-      }
-      box.complete = true;
-      if (maintain && fresh >= kMergeAfter) db().merge(box.id);
-      return box;
+      return catch_up_once(canonical_name, deadline, maintain, leave_up_to);
     } catch (const SearchIndexError& e) {
       if (!e.corrupt() || attempt > 0) throw;
       // A damaged file is thrown away; everything is indexed again.
+      std::lock_guard lock(work_mu_);
       db_.reset();
       SearchIndexDb::Remove(file_);
     }
   }
 }
 
+std::optional<SearchIndex::Box> SearchIndex::catch_up_once(const std::string& canonical_name,
+                                                           Clock::time_point deadline, bool maintain,
+                                                           size_t leave_up_to) {
+  std::optional<SearchMailboxKey> key = feed_.mailbox_key(canonical_name);
+  if (!key) return std::nullopt;
+  Box box;
+  uint64_t fresh = 0;
+  {
+    std::lock_guard lock(work_mu_);
+    std::optional<SearchBoxRow> row = db().box(*key);
+    if (!row) row = db().create_box(*key);
+    if (maintain && row->rows > kStaleSlack && row->rows > kStaleFactor * feed_.message_count(*key) + kStaleSlack) {
+      // Mostly expunged messages: start this mailbox again.
+      db().drop_box(row->id);
+      row = db().create_box(*key);
+    }
+    box = Box{row->id, *key, row->indexed_through};
+    fresh = row->fresh;
+  }
+  if (leave_up_to > 0 && feed_.count_after(*key, box.indexed_through) <= leave_up_to) return box;
+  while (true) {
+    // Reading the files and making their documents is most of the work, and
+    // is done without the lock: a SEARCH opening the index waits only for
+    // another indexer's commit. Two indexers may make the same batch; the
+    // second one's add() finds indexed_through moved and starts from there.
+    std::optional<MessagesToIndex> batch =
+        feed_.messages_after(*key, box.indexed_through, options_.batch_messages, options_.batch_bytes);
+    if (!batch) return std::nullopt;
+    if (batch->last_uid == 0) break;
+    std::vector<std::pair<uint32_t, SearchDoc>> docs;
+    std::vector<uint32_t> unindexed;
+    docs.reserve(batch->messages.size());
+    for (MessageToIndex& m : batch->messages) {
+      if (m.too_big) {
+        unindexed.push_back(m.uid);
+        continue;
+      }
+      std::optional<mime::Message> tree = mime::Message::Deserialize(m.tree);
+      if (!tree) tree = mime::Message::Deserialize(mime::ParseMessage(m.data).Serialize());
+      if (!tree) continue;  // cannot happen: a fresh parse always deserialises
+      docs.emplace_back(m.uid, MakeSearchDoc(*tree, m.data));
+      m.data = std::string();
+    }
+    {
+      std::lock_guard lock(work_mu_);
+      if (!db().add(box.id, box.indexed_through, batch->last_uid, docs, unindexed)) {
+        // Another indexer (thread or process) indexed or rebuilt meanwhile:
+        // start from its state.
+        std::optional<SearchBoxRow> now = db().box_by_id(box.id);
+        if (!now) break;
+        box.indexed_through = now->indexed_through;
+        fresh = now->fresh;
+        continue;
+      }
+      box.indexed_through = batch->last_uid;
+      fresh += docs.size();
+      if (maintain && fresh >= kMergeAfter) {
+        db().merge(box.id);
+        fresh = 0;
+      }
+    }
+    if (Clock::now() >= deadline) {
+      if (maintain) kick(canonical_name);  // the rest in the next slice
+      return box;
+    }
+  }
+  box.complete = true;
+  if (maintain && fresh >= kMergeAfter) {
+    std::lock_guard lock(work_mu_);
+    db().merge(box.id);
+  }
+  return box;
+}
+
 std::unique_ptr<MailboxSearchIndex> SearchIndex::open(const std::string& canonical_name) {
   std::optional<Box> box;
   try {
-    std::lock_guard lock(work_mu_);
     box = catch_up(canonical_name, Clock::now() + options_.search_budget, false, options_.scan_backlog);
   } catch (const std::exception&) {
     return nullptr;  // scan
@@ -278,7 +299,6 @@ void SearchIndex::discard() {
 }
 
 std::optional<uint32_t> SearchIndex::catch_up_all(const std::string& canonical_name) {
-  std::lock_guard lock(work_mu_);
   std::optional<Box> box = catch_up(canonical_name, Clock::time_point::max(), true);
   if (!box) return std::nullopt;
   return box->indexed_through;

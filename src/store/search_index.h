@@ -170,13 +170,16 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
   };
   friend class IndexReader;
 
-  // All expect work_mu_ held.
-  SearchIndexDb& db();
   // Indexes the mailbox's messages above indexed_through until the
   // deadline; `maintain` also merges and rebuilds; with leave_up_to > 0 a
-  // backlog of at most that many messages is left as it is.
+  // backlog of at most that many messages is left as it is. Takes work_mu_
+  // only around the index's reads and writes, never while reading messages.
   std::optional<Box> catch_up(const std::string& canonical_name, std::chrono::steady_clock::time_point deadline,
                               bool maintain, size_t leave_up_to = 0);
+  std::optional<Box> catch_up_once(const std::string& canonical_name, std::chrono::steady_clock::time_point deadline,
+                                   bool maintain, size_t leave_up_to);
+  // Both expect work_mu_ held.
+  SearchIndexDb& db();
   void collect_garbage();
   void run();
 
@@ -184,7 +187,7 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
   SearchIndexFeed& feed_;
   const Options options_;
 
-  std::mutex work_mu_;  // the writer connection and all indexing
+  std::mutex work_mu_;  // the writer connection (db_) and gc_done_
   std::unique_ptr<SearchIndexDb> db_;
 
   std::mutex read_mu_;  // the reader connection

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <map>
 
 #include "mime/casemap.h"
@@ -355,6 +357,52 @@ TEST_F(SearchIndexTest, StaleRowsAreDroppedWhenTheyDominate) {
   maildir->search_index_internal().catch_up_all("INBOX");
   // The rebuilt box holds only the live message.
   EXPECT_THAT(Find("INBOX", SearchField::kBody, "gone"), ElementsAre(kept));
+}
+
+// Reading the messages and making their documents is done without the
+// index's lock: a SEARCH opening the index while the background indexer
+// reads a batch is not held up by it, and the two catch-ups end with every
+// message indexed once.
+TEST(SearchIndexCatchUpTest, ASearchDoesNotWaitForAnotherIndexersReading) {
+  class PausingFeed : public FakeFeed {
+   public:
+    std::optional<internal::MessagesToIndex> messages_after(const internal::SearchMailboxKey& k, uint32_t after,
+                                                            size_t max_messages, uint64_t max_bytes) override {
+      if (pause_next.exchange(false)) {
+        paused.set_value();
+        resumed.wait();
+      }
+      return FakeFeed::messages_after(k, after, max_messages, max_bytes);
+    }
+    std::atomic<bool> pause_next{false};
+    std::promise<void> paused, resume;
+    std::shared_future<void> resumed = resume.get_future().share();
+  };
+  TempDir dir;
+  PausingFeed feed;
+  for (uint32_t uid = 1; uid <= 40; ++uid) feed.messages[uid] = Msg("a@b", "s", uid % 2 ? "odd" : "even");
+  SearchIndex::Options opts;
+  opts.background = false;
+  opts.scan_backlog = 0;  // the SEARCH indexes for itself
+  auto index = std::make_shared<SearchIndex>(dir.path() / "s.sqlite", feed, opts);
+
+  feed.pause_next = true;
+  std::future<std::optional<uint32_t>> indexer = std::async(std::launch::async, [&] { return index->catch_up_all("box"); });
+  feed.paused.get_future().wait();  // the indexer is reading its batch
+  std::future<std::unique_ptr<MailboxSearchIndex>> search =
+      std::async(std::launch::async, [&] { return index->open("box"); });
+  const bool answered = search.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  feed.resume.set_value();
+  EXPECT_TRUE(answered) << "the SEARCH waited for the indexer's reading";
+  std::unique_ptr<MailboxSearchIndex> reader = search.get();
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(reader->indexed_through(), 40u);
+  // The indexer's batch lost the race: it starts from what the SEARCH did.
+  EXPECT_EQ(indexer.get(), 40u);
+  EXPECT_EQ(reader->find(SearchField::kBody, "ODD")->size(), 20u);
+  auto again = index->open("box");
+  EXPECT_EQ(again->find(SearchField::kBody, "EVEN")->size(), 20u);
+  EXPECT_EQ(feed.reads, 80u);  // both read the 40; the indexer's were wasted
 }
 
 }  // namespace
