@@ -132,6 +132,7 @@ void SearchIndex::kick(const std::string& canonical_name) {
     std::lock_guard lock(queue_mu_);
     if (stopping_) return;
     if (queued_.insert(canonical_name).second) queue_.push_back(canonical_name);
+    ++commits_;
     // Started on first use: a process that never stores mail (or a
     // short-lived tool that stores one message) costs no thread.
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
@@ -149,8 +150,10 @@ void SearchIndex::run() {
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
       // Let a burst of commits gather (stop() still wakes us at once).
-      queue_cv_.wait_for(lock, options_.settle, [&] { return stopping_; });
+      queue_cv_.wait_for(lock, options_.settle,
+                         [&] { return stopping_ || commits_ >= options_.settle_commits; });
       if (stopping_) return;
+      commits_ = 0;
       name = std::move(queue_.front());
       queue_.pop_front();
       queued_.erase(name);
@@ -206,9 +209,27 @@ std::optional<SearchIndex::Box> SearchIndex::catch_up_once(const std::string& ca
   if (!key) return std::nullopt;
   Box box;
   uint64_t fresh = 0;
+  std::optional<SearchBoxRow> row;
+  if (!maintain) {
+    // A SEARCH reads the box's row on the reader connection: the writer's
+    // lock may be held for another indexer's commit, which WAL lets us
+    // read past. Only a missing box or a backlog to index needs the writer.
+    std::lock_guard lock(read_mu_);
+    try {
+      if (!reader_) reader_ = std::make_unique<SearchIndexDb>(file_);
+      row = reader_->box(*key);
+    } catch (const SearchIndexError&) {
+      reader_.reset();  // the writer's path below finds out what is wrong
+    }
+  }
+  if (row) {
+    box = Box{row->id, *key, row->indexed_through};
+    fresh = row->fresh;
+    if (leave_up_to > 0 && feed_.count_after(*key, box.indexed_through) <= leave_up_to) return box;
+  }
   {
     std::lock_guard lock(work_mu_);
-    std::optional<SearchBoxRow> row = db().box(*key);
+    row = db().box(*key);
     if (!row) row = db().create_box(*key);
     if (maintain && row->rows > kStaleSlack && row->rows > kStaleFactor * feed_.message_count(*key) + kStaleSlack) {
       // Mostly expunged messages: start this mailbox again.

@@ -129,6 +129,12 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
     // so that a burst of deliveries is indexed in one batch, and runs at a
     // lower CPU priority: delivery and commands come first.
     std::chrono::milliseconds settle{1000};
+    // ... or until this many commits were announced: under a steady stream
+    // of deliveries the backlog a SEARCH finds then stays about this small
+    // (below scan_backlog, so it reads those messages instead of indexing
+    // them on its own path, and concurrent SEARCHes never index the same
+    // batch each).
+    size_t settle_commits = 20;
     // A needle with separators is answered when the index narrows it to at
     // most this many candidates, which are then read and checked.
     size_t max_checked = 1000;
@@ -197,6 +203,7 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
   std::condition_variable queue_cv_;
   std::deque<std::string> queue_;
   std::set<std::string> queued_;
+  size_t commits_ = 0;  // kicks since the background thread last took work
   bool stopping_ = false;
   bool gc_done_ = false;  // under work_mu_
   std::thread thread_;

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <thread>
 
 #include "mime/casemap.h"
 #include "store/search_index_db.h"
@@ -403,6 +404,76 @@ TEST(SearchIndexCatchUpTest, ASearchDoesNotWaitForAnotherIndexersReading) {
   auto again = index->open("box");
   EXPECT_EQ(again->find(SearchField::kBody, "EVEN")->size(), 20u);
   EXPECT_EQ(feed.reads, 80u);  // both read the 40; the indexer's were wasted
+}
+
+
+// Nor for the writer's lock: with the box indexed, a SEARCH reads its row on
+// the reader connection while the background thread holds the lock (here
+// for its clean-up of deleted mailboxes' boxes, paused inside).
+TEST(SearchIndexCatchUpTest, ASearchDoesNotWaitForTheWritersLock) {
+  class PausingFeed : public FakeFeed {
+   public:
+    std::vector<internal::SearchMailboxKey> mailbox_keys() override {
+      if (pause_next.exchange(false)) {
+        paused.set_value();
+        resumed.wait();
+      }
+      return FakeFeed::mailbox_keys();
+    }
+    std::atomic<bool> pause_next{false};
+    std::promise<void> paused, resume;
+    std::shared_future<void> resumed = resume.get_future().share();
+  };
+  TempDir dir;
+  PausingFeed feed;
+  for (uint32_t uid = 1; uid <= 40; ++uid) feed.messages[uid] = Msg("a@b", "s", uid % 2 ? "odd" : "even");
+  SearchIndex::Options opts;
+  opts.settle = std::chrono::milliseconds(0);
+  opts.scan_backlog = 10;
+  auto index = std::make_shared<SearchIndex>(dir.path() / "s.sqlite", feed, opts);
+  ASSERT_EQ(index->catch_up_all("box"), 40u);
+  feed.messages[41] = Msg("a@b", "s", "odd");
+
+  feed.pause_next = true;
+  index->kick("box");  // indexes 41, then takes the lock to collect garbage
+  feed.paused.get_future().wait();
+  std::future<std::unique_ptr<MailboxSearchIndex>> search =
+      std::async(std::launch::async, [&] { return index->open("box"); });
+  const bool answered = search.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  feed.resume.set_value();
+  EXPECT_TRUE(answered) << "the SEARCH waited for the writer's lock";
+  std::unique_ptr<MailboxSearchIndex> reader = search.get();
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(reader->indexed_through(), 41u);
+  EXPECT_EQ(reader->find(SearchField::kBody, "ODD")->size(), 21u);
+  index->stop();
+}
+
+
+// The background thread waits for a burst of commits to end (settle), but
+// not past settle_commits of them: under a steady stream of deliveries the
+// backlog a SEARCH finds stays small.
+TEST(SearchIndexCatchUpTest, ManyCommitsEndTheSettleEarly) {
+  TempDir dir;
+  FakeFeed feed;
+  for (uint32_t uid = 1; uid <= 3; ++uid) feed.messages[uid] = Msg("a@b", "s", "word");
+  SearchIndex::Options opts;
+  opts.settle = std::chrono::hours(1);
+  opts.settle_commits = 3;
+  opts.scan_backlog = 1000;  // open() only looks
+  auto index = std::make_shared<SearchIndex>(dir.path() / "s.sqlite", feed, opts);
+  index->kick("box");
+  index->kick("box");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(index->open("box")->indexed_through(), 0u);  // still settling
+  index->kick("box");
+  uint32_t through = 0;
+  for (int i = 0; i < 1000 && through == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    through = index->open("box")->indexed_through();
+  }
+  EXPECT_EQ(through, 3u);
+  index->stop();
 }
 
 }  // namespace
