@@ -227,6 +227,11 @@ std::optional<SearchIndex::Box> SearchIndex::catch_up_once(const std::string& ca
     fresh = row->fresh;
     if (leave_up_to > 0 && feed_.count_after(*key, box.indexed_through) <= leave_up_to) return box;
   }
+  // One SEARCH at a time indexes (after a rebuild every SEARCH would find
+  // the whole mailbox to do); the others wait here and then find the
+  // backlog gone.
+  std::unique_lock<std::mutex> one_search;
+  if (!maintain) one_search = std::unique_lock(search_catch_up_mu_);
   {
     std::lock_guard lock(work_mu_);
     row = db().box(*key);

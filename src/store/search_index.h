@@ -196,6 +196,7 @@ class SearchIndex : public std::enable_shared_from_this<SearchIndex> {
   std::mutex work_mu_;  // the writer connection (db_) and gc_done_
   std::unique_ptr<SearchIndexDb> db_;
 
+  std::mutex search_catch_up_mu_;  // held by the SEARCH that indexes (catch_up_once)
   std::mutex read_mu_;  // the reader connection
   std::unique_ptr<SearchIndexDb> reader_;
 

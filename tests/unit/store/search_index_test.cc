@@ -476,5 +476,44 @@ TEST(SearchIndexCatchUpTest, ManyCommitsEndTheSettleEarly) {
   index->stop();
 }
 
+
+// Two SEARCHes that find a big backlog (after a rebuild: the whole
+// mailbox) do not both index it: the second waits for the first and finds
+// nothing left.
+TEST(SearchIndexCatchUpTest, ConcurrentSearchesIndexABacklogOnce) {
+  class PausingFeed : public FakeFeed {
+   public:
+    std::optional<internal::MessagesToIndex> messages_after(const internal::SearchMailboxKey& k, uint32_t after,
+                                                            size_t max_messages, uint64_t max_bytes) override {
+      if (pause_next.exchange(false)) {
+        paused.set_value();
+        resumed.wait();
+      }
+      return FakeFeed::messages_after(k, after, max_messages, max_bytes);
+    }
+    std::atomic<bool> pause_next{false};
+    std::promise<void> paused, resume;
+    std::shared_future<void> resumed = resume.get_future().share();
+  };
+  TempDir dir;
+  PausingFeed feed;
+  for (uint32_t uid = 1; uid <= 40; ++uid) feed.messages[uid] = Msg("a@b", "s", "word");
+  SearchIndex::Options opts;
+  opts.background = false;
+  opts.scan_backlog = 5;
+  auto index = std::make_shared<SearchIndex>(dir.path() / "s.sqlite", feed, opts);
+
+  feed.pause_next = true;
+  auto first = std::async(std::launch::async, [&] { return index->open("box"); });
+  feed.paused.get_future().wait();
+  auto second = std::async(std::launch::async, [&] { return index->open("box"); });
+  // It waits for the first (it would be done by now if it indexed itself).
+  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout);
+  feed.resume.set_value();
+  EXPECT_EQ(first.get()->indexed_through(), 40u);
+  EXPECT_EQ(second.get()->indexed_through(), 40u);
+  EXPECT_EQ(feed.reads, 40u);
+}
+
 }  // namespace
 }  // namespace loft::store::testing
