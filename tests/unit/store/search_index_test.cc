@@ -360,25 +360,49 @@ TEST_F(SearchIndexTest, StaleRowsAreDroppedWhenTheyDominate) {
   EXPECT_THAT(Find("INBOX", SearchField::kBody, "gone"), ElementsAre(kept));
 }
 
+// A FakeFeed that stops once, inside messages_after (pause_reading: an
+// indexer reading its batch) or mailbox_keys (pause_listing: the background
+// thread's clean-up, which holds the writer's lock), until resume is set.
+class PausingFeed : public FakeFeed {
+ public:
+  std::optional<internal::MessagesToIndex> messages_after(const internal::SearchMailboxKey& k, uint32_t after,
+                                                          size_t max_messages, uint64_t max_bytes) override {
+    pause_if(pause_reading);
+    return FakeFeed::messages_after(k, after, max_messages, max_bytes);
+  }
+  std::vector<internal::SearchMailboxKey> mailbox_keys() override {
+    pause_if(pause_listing);
+    return FakeFeed::mailbox_keys();
+  }
+
+  std::atomic<bool> pause_reading{false}, pause_listing{false};
+  std::promise<void> paused, resume;
+
+ private:
+  void pause_if(std::atomic<bool>& flag) {
+    if (!flag.exchange(false)) return;
+    paused.set_value();
+    resumed_.wait();
+  }
+  std::shared_future<void> resumed_ = resume.get_future().share();
+};
+
+// A SEARCH opens the index while the feed is paused. Returns its reader
+// when it answered within 10 s, else null; the feed is resumed either way.
+std::unique_ptr<MailboxSearchIndex> OpenWhilePaused(PausingFeed& feed, SearchIndex& index) {
+  feed.paused.get_future().wait();
+  auto search = std::async(std::launch::async, [&] { return index.open("box"); });
+  const bool answered = search.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  feed.resume.set_value();
+  std::unique_ptr<MailboxSearchIndex> reader = search.get();
+  return answered ? std::move(reader) : nullptr;
+}
+
 // Reading the messages and making their documents is done without the
 // index's lock: a SEARCH opening the index while the background indexer
 // reads a batch is not held up by it, and the two catch-ups end with every
 // message indexed once.
 TEST(SearchIndexCatchUpTest, ASearchDoesNotWaitForAnotherIndexersReading) {
-  class PausingFeed : public FakeFeed {
-   public:
-    std::optional<internal::MessagesToIndex> messages_after(const internal::SearchMailboxKey& k, uint32_t after,
-                                                            size_t max_messages, uint64_t max_bytes) override {
-      if (pause_next.exchange(false)) {
-        paused.set_value();
-        resumed.wait();
-      }
-      return FakeFeed::messages_after(k, after, max_messages, max_bytes);
-    }
-    std::atomic<bool> pause_next{false};
-    std::promise<void> paused, resume;
-    std::shared_future<void> resumed = resume.get_future().share();
-  };
   TempDir dir;
   PausingFeed feed;
   for (uint32_t uid = 1; uid <= 40; ++uid) feed.messages[uid] = Msg("a@b", "s", uid % 2 ? "odd" : "even");
@@ -387,16 +411,10 @@ TEST(SearchIndexCatchUpTest, ASearchDoesNotWaitForAnotherIndexersReading) {
   opts.scan_backlog = 0;  // the SEARCH indexes for itself
   auto index = std::make_shared<SearchIndex>(dir.path() / "s.sqlite", feed, opts);
 
-  feed.pause_next = true;
+  feed.pause_reading = true;
   std::future<std::optional<uint32_t>> indexer = std::async(std::launch::async, [&] { return index->catch_up_all("box"); });
-  feed.paused.get_future().wait();  // the indexer is reading its batch
-  std::future<std::unique_ptr<MailboxSearchIndex>> search =
-      std::async(std::launch::async, [&] { return index->open("box"); });
-  const bool answered = search.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
-  feed.resume.set_value();
-  EXPECT_TRUE(answered) << "the SEARCH waited for the indexer's reading";
-  std::unique_ptr<MailboxSearchIndex> reader = search.get();
-  ASSERT_NE(reader, nullptr);
+  std::unique_ptr<MailboxSearchIndex> reader = OpenWhilePaused(feed, *index);  // while the indexer reads
+  ASSERT_NE(reader, nullptr) << "the SEARCH waited for the indexer's reading";
   EXPECT_EQ(reader->indexed_through(), 40u);
   // The indexer's batch lost the race: it starts from what the SEARCH did.
   EXPECT_EQ(indexer.get(), 40u);
@@ -406,24 +424,10 @@ TEST(SearchIndexCatchUpTest, ASearchDoesNotWaitForAnotherIndexersReading) {
   EXPECT_EQ(feed.reads, 80u);  // both read the 40; the indexer's were wasted
 }
 
-
 // Nor for the writer's lock: with the box indexed, a SEARCH reads its row on
 // the reader connection while the background thread holds the lock (here
 // for its clean-up of deleted mailboxes' boxes, paused inside).
 TEST(SearchIndexCatchUpTest, ASearchDoesNotWaitForTheWritersLock) {
-  class PausingFeed : public FakeFeed {
-   public:
-    std::vector<internal::SearchMailboxKey> mailbox_keys() override {
-      if (pause_next.exchange(false)) {
-        paused.set_value();
-        resumed.wait();
-      }
-      return FakeFeed::mailbox_keys();
-    }
-    std::atomic<bool> pause_next{false};
-    std::promise<void> paused, resume;
-    std::shared_future<void> resumed = resume.get_future().share();
-  };
   TempDir dir;
   PausingFeed feed;
   for (uint32_t uid = 1; uid <= 40; ++uid) feed.messages[uid] = Msg("a@b", "s", uid % 2 ? "odd" : "even");
@@ -434,16 +438,10 @@ TEST(SearchIndexCatchUpTest, ASearchDoesNotWaitForTheWritersLock) {
   ASSERT_EQ(index->catch_up_all("box"), 40u);
   feed.messages[41] = Msg("a@b", "s", "odd");
 
-  feed.pause_next = true;
+  feed.pause_listing = true;
   index->kick("box");  // indexes 41, then takes the lock to collect garbage
-  feed.paused.get_future().wait();
-  std::future<std::unique_ptr<MailboxSearchIndex>> search =
-      std::async(std::launch::async, [&] { return index->open("box"); });
-  const bool answered = search.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
-  feed.resume.set_value();
-  EXPECT_TRUE(answered) << "the SEARCH waited for the writer's lock";
-  std::unique_ptr<MailboxSearchIndex> reader = search.get();
-  ASSERT_NE(reader, nullptr);
+  std::unique_ptr<MailboxSearchIndex> reader = OpenWhilePaused(feed, *index);
+  ASSERT_NE(reader, nullptr) << "the SEARCH waited for the writer's lock";
   EXPECT_EQ(reader->indexed_through(), 41u);
   EXPECT_EQ(reader->find(SearchField::kBody, "ODD")->size(), 21u);
   index->stop();
@@ -481,20 +479,6 @@ TEST(SearchIndexCatchUpTest, ManyCommitsEndTheSettleEarly) {
 // mailbox) do not both index it: the second waits for the first and finds
 // nothing left.
 TEST(SearchIndexCatchUpTest, ConcurrentSearchesIndexABacklogOnce) {
-  class PausingFeed : public FakeFeed {
-   public:
-    std::optional<internal::MessagesToIndex> messages_after(const internal::SearchMailboxKey& k, uint32_t after,
-                                                            size_t max_messages, uint64_t max_bytes) override {
-      if (pause_next.exchange(false)) {
-        paused.set_value();
-        resumed.wait();
-      }
-      return FakeFeed::messages_after(k, after, max_messages, max_bytes);
-    }
-    std::atomic<bool> pause_next{false};
-    std::promise<void> paused, resume;
-    std::shared_future<void> resumed = resume.get_future().share();
-  };
   TempDir dir;
   PausingFeed feed;
   for (uint32_t uid = 1; uid <= 40; ++uid) feed.messages[uid] = Msg("a@b", "s", "word");
@@ -503,7 +487,7 @@ TEST(SearchIndexCatchUpTest, ConcurrentSearchesIndexABacklogOnce) {
   opts.scan_backlog = 5;
   auto index = std::make_shared<SearchIndex>(dir.path() / "s.sqlite", feed, opts);
 
-  feed.pause_next = true;
+  feed.pause_reading = true;
   auto first = std::async(std::launch::async, [&] { return index->open("box"); });
   feed.paused.get_future().wait();
   auto second = std::async(std::launch::async, [&] { return index->open("box"); });
