@@ -2,9 +2,10 @@
 // after the command's own work (ImapSession::blocking does it: after the
 // commit of STORE, EXPUNGE, APPEND into the selected mailbox; after the read
 // of FETCH, SEARCH, STATUS, LIST when the change feed has fired), so that
-// the sync step after it needs no second trip to the store. The sync step trusts them only when the change feed has not fired
-// since the read began and the view is still at the MODSEQ the read started
-// from; otherwise it asks the store itself, as without them.
+// the sync step after it needs no second trip to the store. The sync step
+// trusts them only when the change feed has not fired since the read began
+// and the view is still at the MODSEQ the read started from; otherwise it
+// asks the store itself, as without them.
 #pragma once
 
 #include <atomic>
