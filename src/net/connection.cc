@@ -223,7 +223,11 @@ void Connection::schedule_flush() {
   flush_scheduled_ = true;
   loop_->defer([self = shared_from_this()] {
     self->flush_scheduled_ = false;
-    if (!self->closed_) self->flush();
+    // As on EPOLLOUT: when this flush takes the output below the low-water
+    // mark, the session waiting for it is told. (Only flush() here left a
+    // session that had filled the socket waiting forever when this flush
+    // sent everything: nothing was left to arm EPOLLOUT for.)
+    if (!self->closed_) self->handle_writable();
   });
 }
 
