@@ -126,13 +126,13 @@ void SearchIndex::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void SearchIndex::kick(const std::string& canonical_name) {
+void SearchIndex::kick(const std::string& canonical_name, size_t new_messages) {
   if (!options_.background) return;
   {
     std::lock_guard lock(queue_mu_);
     if (stopping_) return;
     if (queued_.insert(canonical_name).second) queue_.push_back(canonical_name);
-    ++commits_;
+    new_messages_ += new_messages;
     // Started on first use: a process that never stores mail (or a
     // short-lived tool that stores one message) costs no thread.
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
@@ -151,9 +151,9 @@ void SearchIndex::run() {
       if (stopping_) return;
       // Let a burst of commits gather (stop() still wakes us at once).
       queue_cv_.wait_for(lock, options_.settle,
-                         [&] { return stopping_ || commits_ >= options_.settle_commits; });
+                         [&] { return stopping_ || new_messages_ >= options_.settle_messages; });
       if (stopping_) return;
-      commits_ = 0;
+      new_messages_ = 0;
       name = std::move(queue_.front());
       queue_.pop_front();
       queued_.erase(name);
@@ -287,7 +287,7 @@ std::optional<SearchIndex::Box> SearchIndex::catch_up_once(const std::string& ca
       }
     }
     if (Clock::now() >= deadline) {
-      if (maintain) kick(canonical_name);  // the rest in the next slice
+      if (maintain) kick(canonical_name, 0);  // the rest in the next slice
       return box;
     }
   }
@@ -307,7 +307,7 @@ std::unique_ptr<MailboxSearchIndex> SearchIndex::open(const std::string& canonic
     return nullptr;  // scan
   }
   if (!box) return nullptr;
-  if (!box->complete) kick(canonical_name);  // what the budget left over
+  if (!box->complete) kick(canonical_name, 0);  // what the budget left over
   return std::make_unique<IndexReader>(shared_from_this(), box->id, box->key, box->indexed_through);
 }
 

@@ -143,11 +143,11 @@ fs::path MaildirUserStore::mailbox_path(const MailboxRow& row) const {
   return row.dir.empty() ? maildir_ : maildir_ / row.dir;
 }
 
-void MaildirUserStore::announce(const Changed& changed) {
+void MaildirUserStore::announce(const Changed& changed, size_t added) {
   for (const std::string& mailbox : changed) {
     feed_->publish(mailbox);
     if (notifier_) notifier_->send(user_, mailbox);
-    if (search_) search_->kick(mailbox);  // indexed off the caller's thread
+    if (search_) search_->kick(mailbox, added);  // indexed off the caller's thread
   }
 }
 
@@ -161,7 +161,7 @@ std::unique_ptr<Subscription> MaildirUserStore::subscribe(
 MailboxStatus MaildirUserStore::status(std::string_view mailbox) {
   const std::string name = canonical_mailbox_name(mailbox);
   Changed changed;
-  take_in_new_if_changed(name, changed);
+  const size_t taken_in = take_in_new_if_changed(name, changed);
   MailboxStatus st;
   {
     ReadAccess db(*this);
@@ -169,14 +169,14 @@ MailboxStatus MaildirUserStore::status(std::string_view mailbox) {
     st = db->status(require_mailbox(*db, name));
     tx.commit();
   }
-  announce(changed);
+  announce(changed, taken_in);
   return st;
 }
 
 std::vector<MessageInfo> MaildirUserStore::list_messages(std::string_view mailbox) {
   const std::string name = canonical_mailbox_name(mailbox);
   Changed changed;
-  take_in_new_if_changed(name, changed);
+  const size_t taken_in = take_in_new_if_changed(name, changed);
   std::vector<MessageInfo> out;
   {
     ReadAccess db(*this);
@@ -186,7 +186,7 @@ std::vector<MessageInfo> MaildirUserStore::list_messages(std::string_view mailbo
     out.reserve(rows.size());
     for (MessageRow& r : rows) out.push_back(std::move(r.info));
   }
-  announce(changed);
+  announce(changed, taken_in);
   return out;
 }
 
@@ -204,7 +204,7 @@ MessageFile MaildirUserStore::open_message(std::string_view mailbox, uint32_t ui
 MailboxChanges MaildirUserStore::changes_since(std::string_view mailbox, uint64_t modseq) {
   const std::string name = canonical_mailbox_name(mailbox);
   Changed changed;
-  take_in_new_if_changed(name, changed);
+  const size_t taken_in = take_in_new_if_changed(name, changed);
   MailboxChanges out;
   {
     ReadAccess db(*this);
@@ -215,7 +215,7 @@ MailboxChanges MaildirUserStore::changes_since(std::string_view mailbox, uint64_
     out.expunged = db->tombstones_since(row.id, modseq);
     tx.commit();
   }
-  announce(changed);
+  announce(changed, taken_in);
   return out;
 }
 

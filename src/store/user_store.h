@@ -100,7 +100,7 @@ class MaildirUserStore : public UserStore {
   // only, no datagram.
   void publish_external(const std::string& mailbox) {
     feed_->publish(mailbox);
-    if (search_) search_->kick(mailbox);
+    if (search_) search_->kick(mailbox, 1);  // most likely a delivery
   }
 
   // The search index itself (tests, measurements).
@@ -129,11 +129,14 @@ class MaildirUserStore : public UserStore {
   // An index connection for one read, never waiting for a writer: the
   // writer's own when it is free and no writer waits for it (its page cache
   // stays warm; a reader's is dropped whenever another connection has
-  // committed), else a reader from readers_.
+  // committed), else a reader from readers_. kReaderOnly never takes mu_:
+  // the search indexer reads at a low CPU priority, and a writer that came
+  // for mu_ while it held it would wait until it was scheduled again.
   class ReadAccess {
    public:
-    explicit ReadAccess(MaildirUserStore& s) {
-      if (s.writers_waiting_.load(std::memory_order_relaxed) == 0) {
+    enum Connection { kWriterIfFree, kReaderOnly };
+    explicit ReadAccess(MaildirUserStore& s, Connection use = kWriterIfFree) {
+      if (use == kWriterIfFree && s.writers_waiting_.load(std::memory_order_relaxed) == 0) {
         lock_ = std::unique_lock(s.mu_, std::try_to_lock);
       }
       if (lock_.owns_lock()) {
@@ -163,7 +166,9 @@ class MaildirUserStore : public UserStore {
   void clean_up();
   void finish_pending_removals();
   void clean_mailbox_files(const MailboxRow& row);
-  void announce(const Changed& changed);
+  // `added`: how many messages the change added (nonzero only when
+  // `changed` names one mailbox); the search index settles on that count.
+  void announce(const Changed& changed, size_t added = 0);
 
   // The new/ watches (user_store_watch.cc), called WITHOUT mu_: one watch
   // per mailbox once anyone subscribed, brought in line with the mailboxes
@@ -207,7 +212,7 @@ class MaildirUserStore : public UserStore {
   struct Import;
   // Runs take_in_new when new/'s mtime differs from the one seen last time;
   // never throws for a failure to take in (listing must still work).
-  void take_in_new_if_changed(const std::string& canonical_name, Changed& changed);
+  size_t take_in_new_if_changed(const std::string& canonical_name, Changed& changed);  // how many taken in
   size_t take_in_new(const MailboxRow& row, Changed& changed);
   // Copies a new/ file into tmp/ and adds it to the batch; false when the
   // file could not be opened (vanished, unreadable, not a file): skipped.

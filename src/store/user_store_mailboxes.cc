@@ -121,8 +121,8 @@ void MaildirUserStore::rename_mailbox(std::string_view from, std::string_view to
   // announced now, whatever becomes of the rename).
   if (is_inbox(src)) {
     Changed taken;
-    take_in_new_if_changed(src, taken);
-    announce(taken);
+    const size_t taken_in = take_in_new_if_changed(src, taken);
+    announce(taken, taken_in);
   }
   {
     WriteLock lock(*this);

@@ -127,7 +127,7 @@ uint32_t MaildirUserStore::append(std::string_view mailbox, const NewMessage& ms
     unlink_quiet(dir / "cur" / file);  // never visible: no index row
     throw;
   }
-  announce({announced});
+  announce({announced}, 1);
   return uid;
 }
 
@@ -200,7 +200,7 @@ std::vector<uint32_t> MaildirUserStore::append_many(std::string_view mailbox, st
     tx.commit();
     batch.keep();
   }
-  announce({announced});
+  announce({announced}, uids.size());
   return uids;
 }
 
@@ -431,11 +431,8 @@ std::vector<uint32_t> MaildirUserStore::copy_messages(std::string_view from, std
     }
     for (const fs::path& p : sources_to_unlink) unlink_quiet(p);
   }
-  if (remove_sources && src_name != dst_name) {
-    announce({src_name, dst_name});
-  } else {
-    announce({dst_name});
-  }
+  if (remove_sources && src_name != dst_name) announce({src_name});
+  announce({dst_name}, new_uids.size());
   return new_uids;
 }
 

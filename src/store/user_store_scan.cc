@@ -86,27 +86,28 @@ size_t MaildirUserStore::scan_new(std::string_view mailbox) {
   try {
     count = take_in_new(row, changed);
   } catch (...) {
-    announce(changed);  // batches committed before the failure
+    announce(changed, 1);  // batches committed before the failure (how many is not known)
     throw;
   }
-  announce(changed);
+  announce(changed, count);
   return count;
 }
 
-void MaildirUserStore::take_in_new_if_changed(const std::string& canonical_name, Changed& changed) {
+size_t MaildirUserStore::take_in_new_if_changed(const std::string& canonical_name, Changed& changed) {
   MailboxRow row = require_mailbox(*ReadAccess(*this), canonical_name);
   struct stat st;
-  if (::stat((mailbox_path(row) / "new").c_str(), &st) != 0) return;
+  if (::stat((mailbox_path(row) / "new").c_str(), &st) != 0) return 0;
   {
     std::lock_guard lock(cache_mu_);
     auto it = new_dir_mtime_.find(row.id);
-    if (it != new_dir_mtime_.end() && same_time(it->second, st.st_mtim)) return;
+    if (it != new_dir_mtime_.end() && same_time(it->second, st.st_mtim)) return 0;
   }
   try {
-    take_in_new(row, changed);
+    return take_in_new(row, changed);
   } catch (const StoreError&) {
     // Listing must work even when taking in fails (disk full, say); the
     // mtime stays unremembered, so the next call tries again.
+    return changed.empty() ? 0 : 1;  // some batches may have been taken in
   }
 }
 

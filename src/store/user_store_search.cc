@@ -9,28 +9,29 @@ namespace loft::store::internal {
 
 namespace fs = std::filesystem;
 
-// The indexer's view of the store. Reads the index through ReadAccess
-// (never waiting for a writer), and files without any lock.
+// The indexer's view of the store. Reads the index through a reader
+// connection (never waiting for a writer, never holding one up), and files
+// without any lock.
 class MaildirSearchFeed : public SearchIndexFeed {
  public:
   explicit MaildirSearchFeed(MaildirUserStore& store) : s_(store) {}
 
   std::optional<SearchMailboxKey> mailbox_key(const std::string& canonical_name) override {
-    MaildirUserStore::ReadAccess db(s_);
+    MaildirUserStore::ReadAccess db(s_, MaildirUserStore::ReadAccess::kReaderOnly);
     std::optional<MailboxRow> row = db->mailbox_by_name(canonical_name);
     if (!row) return std::nullopt;
     return SearchMailboxKey{row->id, row->uidvalidity};
   }
 
   std::vector<SearchMailboxKey> mailbox_keys() override {
-    MaildirUserStore::ReadAccess db(s_);
+    MaildirUserStore::ReadAccess db(s_, MaildirUserStore::ReadAccess::kReaderOnly);
     std::vector<SearchMailboxKey> out;
     for (const MailboxRow& row : db->mailboxes()) out.push_back({row.id, row.uidvalidity});
     return out;
   }
 
   uint64_t message_count(const SearchMailboxKey& key) override {
-    MaildirUserStore::ReadAccess db(s_);
+    MaildirUserStore::ReadAccess db(s_, MaildirUserStore::ReadAccess::kReaderOnly);
     Transaction tx(*db, Transaction::kRead);
     std::optional<MailboxRow> row = db->mailbox_by_id(key.mailbox_id);
     uint64_t n = row ? db->status(*row).messages : 0;
@@ -39,7 +40,7 @@ class MaildirSearchFeed : public SearchIndexFeed {
   }
 
   uint64_t count_after(const SearchMailboxKey& key, uint32_t after) override {
-    MaildirUserStore::ReadAccess db(s_);
+    MaildirUserStore::ReadAccess db(s_, MaildirUserStore::ReadAccess::kReaderOnly);
     return db->count_after(key.mailbox_id, after);
   }
 
@@ -48,7 +49,7 @@ class MaildirSearchFeed : public SearchIndexFeed {
     std::vector<TreeRow> rows;
     fs::path dir;
     {
-      MaildirUserStore::ReadAccess db(s_);
+      MaildirUserStore::ReadAccess db(s_, MaildirUserStore::ReadAccess::kReaderOnly);
       Transaction tx(*db, Transaction::kRead);
       std::optional<MailboxRow> row = db->mailbox_by_id(key.mailbox_id);
       if (!row || row->uidvalidity != key.uidvalidity) return std::nullopt;
@@ -80,7 +81,7 @@ class MaildirSearchFeed : public SearchIndexFeed {
     std::optional<TreeRow> row;
     fs::path dir;
     {
-      MaildirUserStore::ReadAccess db(s_);
+      MaildirUserStore::ReadAccess db(s_, MaildirUserStore::ReadAccess::kReaderOnly);
       Transaction tx(*db, Transaction::kRead);
       std::optional<MailboxRow> box = db->mailbox_by_id(key.mailbox_id);
       if (!box || box->uidvalidity != key.uidvalidity) return std::nullopt;

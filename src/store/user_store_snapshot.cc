@@ -65,7 +65,7 @@ bool current(const MailboxSnapshot& snap, const MailboxRow& row) {
 std::shared_ptr<const MailboxSnapshot> MaildirUserStore::snapshot(std::string_view mailbox) {
   const std::string name = canonical_mailbox_name(mailbox);
   Changed changed;
-  take_in_new_if_changed(name, changed);
+  const size_t taken_in = take_in_new_if_changed(name, changed);
   std::shared_ptr<const MailboxSnapshot> out;
   {
     ReadAccess db(*this);
@@ -108,7 +108,7 @@ std::shared_ptr<const MailboxSnapshot> MaildirUserStore::snapshot(std::string_vi
     }
     tx.commit();
   }
-  announce(changed);
+  announce(changed, taken_in);
   return out;
 }
 

@@ -347,6 +347,35 @@ TEST(SearchIndexCatchUpTest, ABudgetLeavesTheRestUnknown) {
   EXPECT_EQ(index->catch_up_all("box"), 300u);
 }
 
+// What the store's changes announce to the search index's settle: the
+// messages they add, and nothing for changes that add none.
+TEST_F(SearchIndexTest, OnlyNewMessagesCountTowardsTheSettle) {
+  auto* maildir = dynamic_cast<internal::MaildirUserStore*>(user_.get());
+  ASSERT_NE(maildir, nullptr);
+  SearchIndex& index = maildir->search_index_internal();
+  user_->create_mailbox("Other");
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<size_t> counts;
+  uint32_t a = Add("INBOX", Msg("a@b", "one", "x"));
+  counts.push_back(index.new_messages_announced());
+  user_->store_flags("INBOX", std::vector<uint32_t>{a}, +1, kSeen, {});
+  counts.push_back(index.new_messages_announced());
+  std::vector<NewMessage> two = {message_of(Msg("a@b", "two", "x")), message_of(Msg("a@b", "three", "x"))};
+  std::vector<uint32_t> bc = user_->append_many("INBOX", two);
+  counts.push_back(index.new_messages_announced());
+  user_->copy("INBOX", bc, "Other");
+  counts.push_back(index.new_messages_announced());
+  user_->move("INBOX", std::vector<uint32_t>{a}, "Other");
+  counts.push_back(index.new_messages_announced());
+  user_->expunge("INBOX", bc);
+  counts.push_back(index.new_messages_announced());
+  // The background thread takes the count when its settle (1 s) ends.
+  if (std::chrono::steady_clock::now() - start > std::chrono::milliseconds(800)) {
+    GTEST_SKIP() << "slower than the settle: the counts may have been taken meanwhile";
+  }
+  EXPECT_THAT(counts, ElementsAre(1u, 1u, 3u, 5u, 6u, 6u));
+}
+
 TEST_F(SearchIndexTest, StaleRowsAreDroppedWhenTheyDominate) {
   std::vector<uint32_t> uids;
   for (int i = 0; i < 1100; ++i) uids.push_back(Add("INBOX", Msg("a@b", "s", "gone " + std::to_string(i))));
@@ -439,7 +468,7 @@ TEST(SearchIndexCatchUpTest, ASearchDoesNotWaitForTheWritersLock) {
   feed.messages[41] = Msg("a@b", "s", "odd");
 
   feed.pause_listing = true;
-  index->kick("box");  // indexes 41, then takes the lock to collect garbage
+  index->kick("box", 1);  // indexes 41, then takes the lock to collect garbage
   std::unique_ptr<MailboxSearchIndex> reader = OpenWhilePaused(feed, *index);
   ASSERT_NE(reader, nullptr) << "the SEARCH waited for the writer's lock";
   EXPECT_EQ(reader->indexed_through(), 41u);
@@ -449,22 +478,23 @@ TEST(SearchIndexCatchUpTest, ASearchDoesNotWaitForTheWritersLock) {
 
 
 // The background thread waits for a burst of commits to end (settle), but
-// not past settle_commits of them: under a steady stream of deliveries the
-// backlog a SEARCH finds stays small.
-TEST(SearchIndexCatchUpTest, ManyCommitsEndTheSettleEarly) {
+// not past settle_messages new messages: under a steady stream of
+// deliveries the backlog a SEARCH finds stays small. Commits that add no
+// message (flag changes) do not end it: they give the indexer nothing to do.
+TEST(SearchIndexCatchUpTest, ManyNewMessagesEndTheSettleEarly) {
   TempDir dir;
   FakeFeed feed;
   for (uint32_t uid = 1; uid <= 3; ++uid) feed.messages[uid] = Msg("a@b", "s", "word");
   SearchIndex::Options opts;
   opts.settle = std::chrono::hours(1);
-  opts.settle_commits = 3;
+  opts.settle_messages = 3;
   opts.scan_backlog = 1000;  // open() only looks
   auto index = std::make_shared<SearchIndex>(dir.path() / "s.sqlite", feed, opts);
-  index->kick("box");
-  index->kick("box");
+  index->kick("box", 2);
+  for (int i = 0; i < 10; ++i) index->kick("box", 0);  // flag changes
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(index->open("box")->indexed_through(), 0u);  // still settling
-  index->kick("box");
+  index->kick("box", 1);
   uint32_t through = 0;
   for (int i = 0; i < 1000 && through == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
