@@ -222,10 +222,15 @@ std::optional<SearchIndex::Box> SearchIndex::catch_up_once(const std::string& ca
       reader_.reset();  // the writer's path below finds out what is wrong
     }
   }
-  if (row) {
-    box = Box{row->id, *key, row->indexed_through};
-    fresh = row->fresh;
-    if (leave_up_to > 0 && feed_.count_after(*key, box.indexed_through) <= leave_up_to) return box;
+  // The backlog above a given indexed_through, counted once for it (the
+  // row read again under the lock usually says the same).
+  std::optional<std::pair<uint32_t, uint64_t>> counted;
+  auto backlog_above = [&](uint32_t through) {
+    if (!counted || counted->first != through) counted.emplace(through, feed_.count_after(*key, through));
+    return counted->second;
+  };
+  if (row && leave_up_to > 0 && backlog_above(row->indexed_through) <= leave_up_to) {
+    return Box{row->id, *key, row->indexed_through};
   }
   // One SEARCH at a time indexes (after a rebuild every SEARCH would find
   // the whole mailbox to do); the others wait here and then find the
@@ -244,7 +249,7 @@ std::optional<SearchIndex::Box> SearchIndex::catch_up_once(const std::string& ca
     box = Box{row->id, *key, row->indexed_through};
     fresh = row->fresh;
   }
-  if (leave_up_to > 0 && feed_.count_after(*key, box.indexed_through) <= leave_up_to) return box;
+  if (leave_up_to > 0 && backlog_above(box.indexed_through) <= leave_up_to) return box;
   while (true) {
     // Reading the files and making their documents is most of the work, and
     // is done without the lock: a SEARCH opening the index waits only for

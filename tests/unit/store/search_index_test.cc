@@ -224,6 +224,7 @@ class FakeFeed : public internal::SearchIndexFeed {
     return out;
   }
   uint64_t count_after(const internal::SearchMailboxKey&, uint32_t after) override {
+    ++counts;
     return static_cast<uint64_t>(std::distance(messages.upper_bound(after), messages.end()));
   }
   uint64_t message_count(const internal::SearchMailboxKey&) override { return messages.size(); }
@@ -237,6 +238,7 @@ class FakeFeed : public internal::SearchIndexFeed {
   std::map<uint32_t, std::string> messages;
   bool gone = false;
   size_t reads = 0;
+  size_t counts = 0;  // count_after() calls
 };
 
 TEST(SearchIndexCatchUpTest, IndexesWhatWasStoredWhileNoIndexerRan) {
@@ -290,7 +292,9 @@ TEST(SearchIndexCatchUpTest, ASmallBacklogIsLeftToTheBackground) {
   EXPECT_EQ(feed.reads, 0u);
 
   for (uint32_t uid = 6; uid <= 20; ++uid) feed.messages[uid] = Msg("a@b", "s", "fizz");
+  const size_t counts = feed.counts;
   auto reader = index->open("box");
+  EXPECT_EQ(feed.counts - counts, 1u);  // the backlog is counted once, not again under the lock
   EXPECT_EQ(reader->indexed_through(), 20u);
   EXPECT_EQ(reader->find(SearchField::kBody, "FIZZ")->size(), 20u);
 
