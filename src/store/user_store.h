@@ -212,7 +212,17 @@ class MaildirUserStore : public UserStore {
   struct Import;
   // Runs take_in_new when new/'s mtime differs from the one seen last time;
   // never throws for a failure to take in (listing must still work).
-  size_t take_in_new_if_changed(const std::string& canonical_name, Changed& changed);  // how many taken in
+  // Each returns how many messages it took in.
+  size_t take_in_new_if_changed(const std::string& canonical_name, Changed& changed);
+  // Whether new/ may hold mail not taken in yet: its mtime is not the one
+  // remembered when it was last emptied. A stat and no index read, so that
+  // a reader can ask inside its own read transaction.
+  bool new_dir_changed(const MailboxRow& row);
+  // take_in_new(), except that a failure is not the caller's: listing must
+  // work even when taking in fails (disk full, say).
+  size_t take_in_new_quietly(const MailboxRow& row, Changed& changed);
+  // snapshot()'s read: the kept snapshot if current, else the next one.
+  std::shared_ptr<const MailboxSnapshot> read_snapshot(IndexDb& db, const MailboxRow& row);
   size_t take_in_new(const MailboxRow& row, Changed& changed);
   // Copies a new/ file into tmp/ and adds it to the batch; false when the
   // file could not be opened (vanished, unreadable, not a file): skipped.

@@ -95,13 +95,18 @@ size_t MaildirUserStore::scan_new(std::string_view mailbox) {
 
 size_t MaildirUserStore::take_in_new_if_changed(const std::string& canonical_name, Changed& changed) {
   MailboxRow row = require_mailbox(*ReadAccess(*this), canonical_name);
+  return new_dir_changed(row) ? take_in_new_quietly(row, changed) : 0;
+}
+
+bool MaildirUserStore::new_dir_changed(const MailboxRow& row) {
   struct stat st;
-  if (::stat((mailbox_path(row) / "new").c_str(), &st) != 0) return 0;
-  {
-    std::lock_guard lock(cache_mu_);
-    auto it = new_dir_mtime_.find(row.id);
-    if (it != new_dir_mtime_.end() && same_time(it->second, st.st_mtim)) return 0;
-  }
+  if (::stat((mailbox_path(row) / "new").c_str(), &st) != 0) return false;
+  std::lock_guard lock(cache_mu_);
+  auto it = new_dir_mtime_.find(row.id);
+  return it == new_dir_mtime_.end() || !same_time(it->second, st.st_mtim);
+}
+
+size_t MaildirUserStore::take_in_new_quietly(const MailboxRow& row, Changed& changed) {
   try {
     return take_in_new(row, changed);
   } catch (const StoreError&) {

@@ -65,51 +65,61 @@ bool current(const MailboxSnapshot& snap, const MailboxRow& row) {
 std::shared_ptr<const MailboxSnapshot> MaildirUserStore::snapshot(std::string_view mailbox) {
   const std::string name = canonical_mailbox_name(mailbox);
   Changed changed;
-  const size_t taken_in = take_in_new_if_changed(name, changed);
+  size_t taken_in = 0;
   std::shared_ptr<const MailboxSnapshot> out;
-  {
-    ReadAccess db(*this);
-    Transaction tx(*db, Transaction::kRead);
-    MailboxRow row = require_mailbox(*db, name);
-    std::shared_ptr<const MailboxSnapshot> kept;
+  // Mail dropped into new/ by another program is taken in first; the check
+  // is part of this read (one index read, not two, when nothing came).
+  for (bool checked_new = false; !out; checked_new = true) {
+    std::optional<MailboxRow> take_in;
     {
-      std::lock_guard lock(cache_mu_);
-      auto it = snapshots_.find(row.id);
-      if (it != snapshots_.end()) kept = it->second;
-    }
-    if (kept && current(*kept, row)) {
-      out = std::move(kept);
-    } else {
-      // Built without cache_mu_: other readers go on meanwhile, and two
-      // callers may build the same snapshot, of which one is kept.
-      auto snap = std::make_shared<MailboxSnapshot>();
-      const bool incremental = kept && kept->status.uidvalidity == row.uidvalidity &&
-                               kept->status.highest_modseq < row.highest_modseq;
-      const uint64_t since = incremental ? kept->status.highest_modseq : 0;
-      std::vector<MessageInfo> rows = db->message_infos(row.id, since);
-      if (incremental) {
-        snap->messages = merge(kept->messages, std::move(rows), db->tombstones_since(row.id, since));
+      ReadAccess db(*this);
+      Transaction tx(*db, Transaction::kRead);
+      MailboxRow row = require_mailbox(*db, name);
+      if (!checked_new && new_dir_changed(row)) {
+        take_in = row;  // after this read ends: taking in writes
       } else {
-        snap->messages = std::move(rows);
+        out = read_snapshot(*db, row);
+        tx.commit();
       }
-      snap->status = count(row, snap->messages);
-      {
-        // Kept unless a newer one was stored meanwhile (a reader that began
-        // its read transaction later). A mailbox deleted meanwhile may get
-        // its entry back; ids are never reused, so it is only never read.
-        std::lock_guard lock(cache_mu_);
-        std::shared_ptr<const MailboxSnapshot>& slot = snapshots_[row.id];
-        if (!slot || slot->status.uidvalidity != row.uidvalidity ||
-            slot->status.highest_modseq <= row.highest_modseq) {
-          slot = snap;
-        }
-      }
-      out = std::move(snap);
     }
-    tx.commit();
+    if (take_in) taken_in = take_in_new_quietly(*take_in, changed);
   }
   announce(changed, taken_in);
   return out;
+}
+
+std::shared_ptr<const MailboxSnapshot> MaildirUserStore::read_snapshot(IndexDb& db, const MailboxRow& row) {
+  std::shared_ptr<const MailboxSnapshot> kept;
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = snapshots_.find(row.id);
+    if (it != snapshots_.end()) kept = it->second;
+  }
+  if (kept && current(*kept, row)) return kept;
+  // Built without cache_mu_: other readers go on meanwhile, and two
+  // callers may build the same snapshot, of which one is kept.
+  auto snap = std::make_shared<MailboxSnapshot>();
+  const bool incremental = kept && kept->status.uidvalidity == row.uidvalidity &&
+                           kept->status.highest_modseq < row.highest_modseq;
+  const uint64_t since = incremental ? kept->status.highest_modseq : 0;
+  std::vector<MessageInfo> rows = db.message_infos(row.id, since);
+  if (incremental) {
+    snap->messages = merge(kept->messages, std::move(rows), db.tombstones_since(row.id, since));
+  } else {
+    snap->messages = std::move(rows);
+  }
+  snap->status = count(row, snap->messages);
+  {
+    // Kept unless a newer one was stored meanwhile (a reader that began
+    // its read transaction later). A mailbox deleted meanwhile may get
+    // its entry back; ids are never reused, so it is only never read.
+    std::lock_guard lock(cache_mu_);
+    std::shared_ptr<const MailboxSnapshot>& slot = snapshots_[row.id];
+    if (!slot || slot->status.uidvalidity != row.uidvalidity || slot->status.highest_modseq <= row.highest_modseq) {
+      slot = snap;
+    }
+  }
+  return snap;
 }
 
 }  // namespace loft::store::internal

@@ -70,6 +70,26 @@ TEST_F(StoreTest, ListMessagesAndStatusPickUpDroppedMailByThemselves) {
   EXPECT_EQ(user_->status("Sent").messages, 3u);
 }
 
+// snapshot() and changes_since() (SELECT, NOOP, the sync step) check new/
+// inside their own read, then take in and read again.
+TEST_F(StoreTest, SnapshotAndChangesPickUpDroppedMailByThemselves) {
+  user_->append("Sent", message_of("one"));
+  const uint64_t modseq = user_->snapshot("Sent")->status.highest_modseq;
+  write_file(maildir() / ".Sent" / "new" / "1.drop", "dropped\n");
+  std::shared_ptr<const MailboxSnapshot> snap = user_->snapshot("Sent");
+  ASSERT_EQ(snap->messages.size(), 2u);
+  EXPECT_EQ(read_message(*user_, "Sent", snap->messages[1].uid), "dropped\r\n");
+  EXPECT_THAT(files_below(maildir() / ".Sent" / "new"), IsEmpty());
+
+  age_directory(maildir() / ".Sent" / "new");
+  EXPECT_EQ(user_->changes_since("Sent", modseq).added_or_changed.size(), 1u);  // remembers the settled mtime
+  write_file(maildir() / ".Sent" / "new" / "2.drop", "again\n");
+  MailboxChanges changes = user_->changes_since("Sent", modseq);
+  ASSERT_EQ(changes.added_or_changed.size(), 2u);
+  EXPECT_EQ(read_message(*user_, "Sent", changes.added_or_changed[1].uid), "again\r\n");
+  EXPECT_EQ(user_->snapshot("Sent")->messages.size(), 3u);
+}
+
 TEST_F(StoreTest, ScanNewNotifiesSubscribers) {
   // Dropped before subscribing: the new/ watch (new_dir_watch_test.cc),
   // which starts with the first subscriber, does not announce it too.
