@@ -126,7 +126,8 @@ def test_loft_index_builds_the_index_before_the_server_runs(loft, shared_dir, tm
     generate(shared_dir, gen, 200)
     r = loft.cli('import', 'bob', gen)
     assert r.returncode == 0, r.stderr.decode()
-    assert not os.path.exists(os.path.join(loft.data, 'mail', 'bob', 'search.sqlite'))
+    # The import's own background indexer may have begun (each batch of 50
+    # or more new messages ends its settle); `loft index` finishes the job.
     r = loft.cli('index', 'bob')
     out = r.stdout.decode()
     assert r.returncode == 0, out + r.stderr.decode()
