@@ -364,7 +364,8 @@ TEST_F(SearchIndexTest, OnlyNewMessagesCountTowardsTheSettle) {
   counts.push_back(index.new_messages_announced());
   user_->store_flags("INBOX", std::vector<uint32_t>{a}, +1, kSeen, {});
   counts.push_back(index.new_messages_announced());
-  std::vector<NewMessage> two = {message_of(Msg("a@b", "two", "x")), message_of(Msg("a@b", "three", "x"))};
+  const std::string second = Msg("a@b", "two", "x"), third = Msg("a@b", "three", "x");
+  std::vector<NewMessage> two = {message_of(second), message_of(third)};  // views into the strings above
   std::vector<uint32_t> bc = user_->append_many("INBOX", two);
   counts.push_back(index.new_messages_announced());
   user_->copy("INBOX", bc, "Other");
