@@ -19,6 +19,7 @@ Then the read-back state becomes the model and the changes go on.
 import imaplib
 import warnings
 import os
+import math
 import random
 import re
 import threading
@@ -181,7 +182,11 @@ class Run(object):
             self.kill_after -= 1
             if self.kill_after < 0:
                 self.kill_after = None
-                self.timer = threading.Timer(self.rnd.uniform(0.0, 0.004), self.victim.kill)
+                # Log-uniform from 20 us to 4 ms: a quick command (a POP3
+                # QUIT answers in well under a millisecond) is cut off as
+                # often as a slow one, rather than mostly after its answer.
+                delay = math.exp(self.rnd.uniform(math.log(0.00002), math.log(0.004)))
+                self.timer = threading.Timer(delay, self.victim.kill)
                 self.timer.start()
 
     def new_xid(self, prefix):
