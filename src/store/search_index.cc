@@ -133,8 +133,10 @@ void SearchIndex::kick(const std::string& canonical_name, size_t new_messages) {
     if (stopping_) return;
     if (queued_.insert(canonical_name).second) queue_.push_back(canonical_name);
     new_messages_ += new_messages;
-    // Started on first use: a process that never stores mail (or a
-    // short-lived tool that stores one message) costs no thread.
+    // Started on first use: a process that never changes mail costs no
+    // thread. A short-lived tool that stores one message does start it, but
+    // its stop() ends the thread in the settle wait, before any indexing;
+    // the next SEARCH (or `loft index`) catches up.
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   }
   queue_cv_.notify_one();

@@ -202,30 +202,12 @@ MessageFile MaildirUserStore::open_message(std::string_view mailbox, uint32_t ui
 }
 
 MailboxChanges MaildirUserStore::changes_since(std::string_view mailbox, uint64_t modseq) {
-  const std::string name = canonical_mailbox_name(mailbox);
-  Changed changed;
-  size_t taken_in = 0;
   MailboxChanges out;
-  // As snapshot(): new/ is checked inside the read, and taken in after it.
-  for (bool checked_new = false, done = false; !done; checked_new = true) {
-    std::optional<MailboxRow> take_in;
-    {
-      ReadAccess db(*this);
-      Transaction tx(*db, Transaction::kRead);
-      MailboxRow row = require_mailbox(*db, name);
-      if (!checked_new && new_dir_changed(row)) {
-        take_in = row;
-      } else {
-        out.highest_modseq = row.highest_modseq;
-        for (MessageRow& r : db->messages(row.id, modseq)) out.added_or_changed.push_back(std::move(r.info));
-        out.expunged = db->tombstones_since(row.id, modseq);
-        tx.commit();
-        done = true;
-      }
-    }
-    if (take_in) taken_in = take_in_new_quietly(*take_in, changed);
-  }
-  announce(changed, taken_in);
+  read_taking_in_new(canonical_mailbox_name(mailbox), [&](IndexDb& db, const MailboxRow& row) {
+    out.highest_modseq = row.highest_modseq;
+    for (MessageRow& r : db.messages(row.id, modseq)) out.added_or_changed.push_back(std::move(r.info));
+    out.expunged = db.tombstones_since(row.id, modseq);
+  });
   return out;
 }
 

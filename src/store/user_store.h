@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -221,6 +222,12 @@ class MaildirUserStore : public UserStore {
   // take_in_new(), except that a failure is not the caller's: listing must
   // work even when taking in fails (disk full, say).
   size_t take_in_new_quietly(const MailboxRow& row, Changed& changed);
+  // Runs `read` in one read transaction on the mailbox's row, after taking
+  // in new/ if it changed. The check is a stat inside the read (one index
+  // read, not two, when nothing came); taking in writes, so it happens
+  // after that read ends and the read runs again. Announces what came in.
+  void read_taking_in_new(const std::string& canonical_name,
+                          const std::function<void(IndexDb&, const MailboxRow&)>& read);
   // snapshot()'s read: the kept snapshot if current, else the next one.
   std::shared_ptr<const MailboxSnapshot> read_snapshot(IndexDb& db, const MailboxRow& row);
   size_t take_in_new(const MailboxRow& row, Changed& changed);

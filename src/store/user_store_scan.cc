@@ -98,6 +98,29 @@ size_t MaildirUserStore::take_in_new_if_changed(const std::string& canonical_nam
   return new_dir_changed(row) ? take_in_new_quietly(row, changed) : 0;
 }
 
+void MaildirUserStore::read_taking_in_new(const std::string& canonical_name,
+                                          const std::function<void(IndexDb&, const MailboxRow&)>& read) {
+  Changed changed;
+  size_t taken_in = 0;
+  for (bool checked_new = false, done = false; !done; checked_new = true) {
+    std::optional<MailboxRow> take_in;
+    {
+      ReadAccess db(*this);
+      Transaction tx(*db, Transaction::kRead);
+      MailboxRow row = require_mailbox(*db, canonical_name);
+      if (!checked_new && new_dir_changed(row)) {
+        take_in = row;  // after this read ends: taking in writes
+      } else {
+        read(*db, row);
+        tx.commit();
+        done = true;
+      }
+    }
+    if (take_in) taken_in = take_in_new_quietly(*take_in, changed);
+  }
+  announce(changed, taken_in);
+}
+
 bool MaildirUserStore::new_dir_changed(const MailboxRow& row) {
   struct stat st;
   if (::stat((mailbox_path(row) / "new").c_str(), &st) != 0) return false;

@@ -63,28 +63,10 @@ bool current(const MailboxSnapshot& snap, const MailboxRow& row) {
 }  // namespace
 
 std::shared_ptr<const MailboxSnapshot> MaildirUserStore::snapshot(std::string_view mailbox) {
-  const std::string name = canonical_mailbox_name(mailbox);
-  Changed changed;
-  size_t taken_in = 0;
+  // Mail dropped into new/ by another program is taken in first.
   std::shared_ptr<const MailboxSnapshot> out;
-  // Mail dropped into new/ by another program is taken in first; the check
-  // is part of this read (one index read, not two, when nothing came).
-  for (bool checked_new = false; !out; checked_new = true) {
-    std::optional<MailboxRow> take_in;
-    {
-      ReadAccess db(*this);
-      Transaction tx(*db, Transaction::kRead);
-      MailboxRow row = require_mailbox(*db, name);
-      if (!checked_new && new_dir_changed(row)) {
-        take_in = row;  // after this read ends: taking in writes
-      } else {
-        out = read_snapshot(*db, row);
-        tx.commit();
-      }
-    }
-    if (take_in) taken_in = take_in_new_quietly(*take_in, changed);
-  }
-  announce(changed, taken_in);
+  read_taking_in_new(canonical_mailbox_name(mailbox),
+                     [&](IndexDb& db, const MailboxRow& row) { out = read_snapshot(db, row); });
   return out;
 }
 
