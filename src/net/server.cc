@@ -77,7 +77,8 @@ std::pair<std::string, uint16_t> parse_address(const std::string& address) {
 }
 
 Server::Server(size_t worker_threads)
-    : workers_(worker_threads), auth_workers_(std::max(2u, std::thread::hardware_concurrency())) {}
+    : workers_(worker_threads),
+      auth_workers_(std::max(2u, std::thread::hardware_concurrency()), WorkerPool::kDefaultMaxBypass, "loft-auth") {}
 
 Server::~Server() {
   for (auto& l : listeners_)

@@ -4,10 +4,17 @@
 
 #include <exception>
 
+#include "util/thread_name.h"
+
 namespace loft::net {
 
-WorkerPool::WorkerPool(size_t threads, std::chrono::milliseconds max_bypass) : max_bypass_(max_bypass) {
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+WorkerPool::WorkerPool(size_t threads, std::chrono::milliseconds max_bypass, const char* name)
+    : max_bypass_(max_bypass) {
+  for (size_t i = 0; i < threads; ++i)
+    threads_.emplace_back([this, name] {
+      util::name_this_thread(name);
+      run();
+    });
 }
 
 WorkerPool::~WorkerPool() {

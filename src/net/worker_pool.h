@@ -23,7 +23,9 @@ class WorkerPool {
   enum class Priority { kNormal, kFirst };
   static constexpr std::chrono::milliseconds kDefaultMaxBypass{50};
 
-  explicit WorkerPool(size_t threads, std::chrono::milliseconds max_bypass = kDefaultMaxBypass);
+  // `name` names the threads (15 characters at most are kept).
+  explicit WorkerPool(size_t threads, std::chrono::milliseconds max_bypass = kDefaultMaxBypass,
+                      const char* name = "loft-worker");
   ~WorkerPool();  // finishes queued work, then joins
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "util/thread_name.h"
+
 namespace loft::store::internal {
 
 namespace {
@@ -32,7 +34,10 @@ bool DirWatcher::start_locked() {
   if (inotify_fd_ < 0) inotify_fd_ = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (stop_fd_ < 0) stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (inotify_fd_ < 0 || stop_fd_ < 0) return false;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    util::name_this_thread("loft-watch");
+    run();
+  });
   return true;
 }
 

@@ -12,6 +12,7 @@
 #include "store/search_index_words.h"
 
 #include "store/search_index_db.h"
+#include "util/thread_name.h"
 
 namespace loft::store::internal {
 namespace {
@@ -143,6 +144,7 @@ void SearchIndex::kick(const std::string& canonical_name, size_t new_messages) {
 }
 
 void SearchIndex::run() {
+  util::name_this_thread("loft-index");
   // Nice 10 for this thread only (Linux priorities are per thread).
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   for (;;) {
