@@ -66,6 +66,7 @@ class Stmt {
   Stmt& bind_blob(int i, std::string_view v);
   bool step();  // true while a row is available
   void run();   // steps to completion
+  int step_rc();  // one step and a reset, returning the step's code; never throws
   int64_t int64(int col) const;
   std::string text(int col) const;
   std::string blob(int col) const;
@@ -174,6 +175,7 @@ class IndexDb {
  private:
   Stmt prepare(const char* sql);
   void exec(const char* sql);
+  int step_cached(const char* sql);  // a cached statement stepped once (step_rc)
   void create_schema();
   int schema_version();
 

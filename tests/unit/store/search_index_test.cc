@@ -374,7 +374,7 @@ TEST_F(SearchIndexTest, OnlyNewMessagesCountTowardsTheSettle) {
   counts.push_back(index.new_messages_announced());
   user_->expunge("INBOX", bc);
   counts.push_back(index.new_messages_announced());
-  // The background thread takes the count when its settle (1 s) ends.
+  // The background thread takes the count when its settle (5 s) ends.
   if (std::chrono::steady_clock::now() - start > std::chrono::milliseconds(800)) {
     GTEST_SKIP() << "slower than the settle: the counts may have been taken meanwhile";
   }
