@@ -105,7 +105,8 @@ class UidSet {
   std::vector<uint32_t> list_;
 };
 
-// A prepared statement finalised on scope exit.
+// A prepared statement finalised on scope exit, or a kept one
+// (SearchIndexDb::kept) reset and unbound on scope exit.
 class Statement {
  public:
   Statement(sqlite3* db, const std::string& sql) : db_(db) {
@@ -113,7 +114,15 @@ class Statement {
     if (rc != SQLITE_OK) throw SearchIndexError("search index: prepare: " + std::string(sqlite3_errmsg(db)),
                                                 IsCorruption(rc));
   }
-  ~Statement() { sqlite3_finalize(s_); }
+  Statement(sqlite3* db, sqlite3_stmt* kept) : db_(db), s_(kept), owned_(false) {}
+  ~Statement() {
+    if (owned_) {
+      sqlite3_finalize(s_);
+    } else {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);  // the bound text is the caller's (SQLITE_STATIC)
+    }
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
   Statement& bind(int i, int64_t v) {
@@ -159,6 +168,7 @@ class Statement {
   }
   sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
+  bool owned_ = true;
 };
 
 SearchBoxRow RowOf(const Statement& s) {
@@ -171,6 +181,9 @@ SearchBoxRow RowOf(const Statement& s) {
   r.fresh = static_cast<uint64_t>(s.int64(5));
   return r;
 }
+
+// Kept statements at most (a few per box): then they are made again.
+constexpr size_t kMaxKept = 256;
 
 constexpr const char* kBoxColumns = "SELECT id, mailbox_id, uidvalidity, indexed_through, row_count, fresh_count FROM boxes ";
 
@@ -231,7 +244,23 @@ SearchIndexDb::SearchIndexDb(const fs::path& file) {
 }
 
 SearchIndexDb::~SearchIndexDb() {
+  drop_kept();
   if (db_) sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* SearchIndexDb::kept(const std::string& sql) {
+  auto it = kept_.find(sql);
+  if (it != kept_.end()) return it->second;
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  if (rc != SQLITE_OK) fail("prepare", rc);
+  kept_.emplace(sql, s);
+  return s;
+}
+
+void SearchIndexDb::drop_kept() {
+  for (auto& [sql, s] : kept_) sqlite3_finalize(s);
+  kept_.clear();
 }
 
 void SearchIndexDb::Remove(const fs::path& file) {
@@ -286,20 +315,28 @@ void SearchIndexDb::exec(const std::string& sql) {
   if (rc != SQLITE_OK) fail(sql, rc);
 }
 
+// BEGIN, COMMIT and the like, each batch and each SEARCH: kept prepared.
+void SearchIndexDb::exec_kept(const char* sql) {
+  sqlite3_stmt* s = kept(sql);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) fail(sql, rc);
+}
+
 void SearchIndexDb::fail(const std::string& what, int rc) {
   throw SearchIndexError("search index: " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory"),
                          IsCorruption(rc));
 }
 
 std::optional<SearchBoxRow> SearchIndexDb::box(const SearchMailboxKey& key) {
-  Statement s(db_, std::string(kBoxColumns) + "WHERE mailbox_id=? AND uidvalidity=?");
+  Statement s(db_, kept(std::string(kBoxColumns) + "WHERE mailbox_id=? AND uidvalidity=?"));
   s.bind(1, key.mailbox_id).bind(2, static_cast<int64_t>(key.uidvalidity));
   if (!s.step()) return std::nullopt;
   return RowOf(s);
 }
 
 std::optional<SearchBoxRow> SearchIndexDb::box_by_id(int64_t id) {
-  Statement s(db_, std::string(kBoxColumns) + "WHERE id=?");
+  Statement s(db_, kept(std::string(kBoxColumns) + "WHERE id=?"));
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
   return RowOf(s);
@@ -345,6 +382,7 @@ SearchBoxRow SearchIndexDb::create_box(const SearchMailboxKey& key) {
 }
 
 void SearchIndexDb::drop_box(int64_t id) {
+  drop_kept();  // some name the box's tables
   exec("BEGIN IMMEDIATE");
   try {
     Statement del(db_, "DELETE FROM boxes WHERE id=?");
@@ -361,7 +399,7 @@ void SearchIndexDb::drop_box(int64_t id) {
 Vocabulary& SearchIndexDb::vocabulary(int64_t box, int field) {
   if (vocab_.size() > 64 && !vocab_.count({box, field})) vocab_.clear();  // bounded: boxes come and go
   Vocabulary& v = vocab_[{box, field}];
-  Statement s(db_, "SELECT seq, words FROM " + Vocab(box) + " WHERE field=? AND seq>=? ORDER BY seq");
+  Statement s(db_, kept("SELECT seq, words FROM " + Vocab(box) + " WHERE field=? AND seq>=? ORDER BY seq"));
   s.bind(1, static_cast<int64_t>(field)).bind(2, v.chunks);
   while (s.step()) {
     if (s.int64(0) != v.chunks) throw SearchIndexError("search index: vocabulary chunk missing", true);
@@ -373,18 +411,20 @@ Vocabulary& SearchIndexDb::vocabulary(int64_t box, int field) {
 bool SearchIndexDb::add(int64_t box, uint32_t expected, uint32_t through,
                         const std::vector<std::pair<uint32_t, SearchDoc>>& docs, const std::vector<uint32_t>& unindexed) {
   std::vector<std::string> new_words(kFieldCount);
-  exec("BEGIN IMMEDIATE");
+  if (kept_.size() > kMaxKept) drop_kept();  // bounded: boxes come and go
+  exec_kept("BEGIN IMMEDIATE");
   try {
     std::optional<SearchBoxRow> row = box_by_id(box);
     if (!row || row->indexed_through != expected) {
-      exec("ROLLBACK");
+      exec_kept("ROLLBACK");
       return false;
     }
     std::vector<size_t> order(docs.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return docs[a].first < docs[b].first; });
-    Statement add_words(db_, "INSERT INTO " + Vocab(box) + " (field, seq, words) VALUES (?,?,?)");
-    Statement add_postings(db_, "INSERT INTO " + Fresh(box) + " (field, word, first_uid, uids) VALUES (?,?,?,?)");
+    Statement add_words(db_, kept("INSERT INTO " + Vocab(box) + " (field, seq, words) VALUES (?,?,?)"));
+    Statement add_postings(db_,
+                           kept("INSERT INTO " + Fresh(box) + " (field, word, first_uid, uids) VALUES (?,?,?,?)"));
     for (int f = 0; f < kFieldCount; ++f) {
       Vocabulary& vocab = vocabulary(box, f);
       // Words new in this batch, kept apart until the commit went through.
@@ -428,13 +468,13 @@ bool SearchIndexDb::add(int64_t box, uint32_t expected, uint32_t through,
     Statement add_unindexed(db_, "INSERT OR IGNORE INTO " + Unindexed(box) + " (uid) VALUES (?)");
     for (uint32_t uid : unindexed) add_unindexed.bind(1, static_cast<int64_t>(uid)).run();
     Statement upd(db_,
-                  "UPDATE boxes SET indexed_through=?, row_count=row_count+?, fresh_count=fresh_count+? WHERE id=?");
+                  kept("UPDATE boxes SET indexed_through=?, row_count=row_count+?, fresh_count=fresh_count+? WHERE id=?"));
     upd.bind(1, static_cast<int64_t>(through))
         .bind(2, static_cast<int64_t>(docs.size() + unindexed.size()))
         .bind(3, static_cast<int64_t>(docs.size()))
         .bind(4, box)
         .run();
-    exec("COMMIT");
+    exec_kept("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     for (int f = 0; f < kFieldCount; ++f) vocab_.erase({box, f});
@@ -448,7 +488,7 @@ bool SearchIndexDb::add(int64_t box, uint32_t expected, uint32_t through,
 }
 
 void SearchIndexDb::merge(int64_t box) {
-  exec("BEGIN IMMEDIATE");
+  exec_kept("BEGIN IMMEDIATE");
   try {
     Statement read(db_, "SELECT field, word, first_uid, uids FROM " + Fresh(box) + " ORDER BY field, word, first_uid");
     Statement write(db_, "INSERT INTO " + Postings(box) + " (field, word, first_uid, uids) VALUES (?,?,?,?)");
@@ -482,7 +522,7 @@ void SearchIndexDb::merge(int64_t box) {
     exec("DELETE FROM " + Fresh(box));
     Statement upd(db_, "UPDATE boxes SET fresh_count=0 WHERE id=?");
     upd.bind(1, box).run();
-    exec("COMMIT");
+    exec_kept("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
@@ -491,15 +531,16 @@ void SearchIndexDb::merge(int64_t box) {
 
 std::optional<std::vector<uint32_t>> SearchIndexDb::find(int64_t box, uint32_t through, SearchField field,
                                                          const std::vector<WordPiece>& pieces) {
-  exec("BEGIN");  // one snapshot for the vocabulary and the postings
+  if (kept_.size() > kMaxKept) drop_kept();
+  exec_kept("BEGIN");  // one snapshot for the vocabulary and the postings
   try {
     std::optional<SearchBoxRow> row = box_by_id(box);
     if (!row || row->indexed_through < through) {
-      exec("COMMIT");
+      exec_kept("COMMIT");
       return std::nullopt;
     }
-    Statement fresh(db_, "SELECT first_uid, uids FROM " + Fresh(box) + " WHERE field=? AND word=?");
-    Statement merged(db_, "SELECT first_uid, uids FROM " + Postings(box) + " WHERE field=? AND word=?");
+    Statement fresh(db_, kept("SELECT first_uid, uids FROM " + Fresh(box) + " WHERE field=? AND word=?"));
+    Statement merged(db_, kept("SELECT first_uid, uids FROM " + Postings(box) + " WHERE field=? AND word=?"));
     std::optional<std::vector<uint32_t>> result;
     for (const WordPiece& piece : pieces) {
       UidSet set(through);
@@ -528,7 +569,7 @@ std::optional<std::vector<uint32_t>> SearchIndexDb::find(int64_t box, uint32_t t
       }
       if (result->empty()) break;
     }
-    exec("COMMIT");
+    exec_kept("COMMIT");
     if (!result) result.emplace();
     return result;
   } catch (...) {

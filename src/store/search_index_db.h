@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "store/search_index_words.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace loft::store::internal {
 
@@ -106,9 +108,16 @@ class SearchIndexDb {
   Vocabulary& vocabulary(int64_t box, int field);
   void open(const std::filesystem::path& file);
   void exec(const std::string& sql);
+  void exec_kept(const char* sql);
+  // A statement prepared once and kept (the indexer's batch and a SEARCH
+  // run the same few again and again); the caller resets it.
+  sqlite3_stmt* kept(const std::string& sql);
+  // Finalises the kept statements; only where none is in use.
+  void drop_kept();
   [[noreturn]] void fail(const std::string& what, int rc);
 
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> kept_;
   // Per (box, field), the vocabulary as far as it was read from the file.
   std::map<std::pair<int64_t, int>, Vocabulary> vocab_;
 };
