@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <pthread.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -92,6 +93,34 @@ TEST(WorkerPool, DestructionRunsEveryQueuedJobOfBothKinds) {
     r.release();
   }
   EXPECT_EQ(r.wait_for(2).size(), 2u);
+}
+
+// The pool's threads carry its name (top -H, perf and gdb show it), cut to
+// the 15 characters Linux keeps.
+TEST(WorkerPool, ThreadsCarryThePoolsName) {
+  auto name_seen_in = [](WorkerPool& pool) {
+    std::string seen;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    pool.submit([&] {
+      char buf[64] = {};
+      pthread_getname_np(pthread_self(), buf, sizeof buf);
+      std::lock_guard lock(mu);
+      seen = buf;
+      done = true;
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done; });
+    return seen;
+  };
+  WorkerPool named(1, WorkerPool::kDefaultMaxBypass, "loft-test");
+  EXPECT_EQ(name_seen_in(named), "loft-test");
+  WorkerPool long_name(1, WorkerPool::kDefaultMaxBypass, "loft-a-very-long-name");
+  EXPECT_EQ(name_seen_in(long_name), "loft-a-very-lon");
+  WorkerPool unnamed(1);
+  EXPECT_EQ(name_seen_in(unnamed), "loft-worker");
 }
 
 }  // namespace

@@ -48,6 +48,7 @@ class SearchIndexTest : public StoreTest {
 };
 
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
 
 TEST_F(SearchIndexTest, AnswersEveryFieldCaseInsensitively) {
@@ -379,6 +380,38 @@ TEST_F(SearchIndexTest, OnlyNewMessagesCountTowardsTheSettle) {
     GTEST_SKIP() << "slower than the settle: the counts may have been taken meanwhile";
   }
   EXPECT_THAT(counts, ElementsAre(1u, 1u, 3u, 5u, 6u, 6u));
+}
+
+// The index keeps its statements prepared, a few per mailbox and at most
+// 256 in all; past that they are dropped and made again. Answers stay
+// exact across the drops, and across a box dropped and made anew.
+TEST_F(SearchIndexTest, ManyMailboxesKeepExactAnswersAsKeptStatementsTurnOver) {
+  constexpr int kBoxes = 100;  // three statements each per connection: more than 256
+  std::vector<std::string> names;
+  std::vector<std::vector<uint32_t>> uids(kBoxes);
+  for (int i = 0; i < kBoxes; ++i) {
+    names.push_back("box" + std::to_string(i));
+    user_->create_mailbox(names.back());
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < kBoxes; ++i) {
+      uids[i].push_back(Add(names[i], Msg("a@b", "s", "common mark" + std::to_string(i) + "z round" +
+                                                          std::to_string(round) + "q")));
+    }
+    for (int i = 0; i < kBoxes; ++i) {
+      SCOPED_TRACE(names[i]);
+      EXPECT_EQ(Find(names[i], SearchField::kBody, "mark" + std::to_string(i) + "z"), uids[i]);
+      EXPECT_THAT(Find(names[i], SearchField::kBody, "round" + std::to_string(round) + "q"),
+                  ElementsAre(uids[i].back()));
+      EXPECT_EQ(Find(names[i], SearchField::kBody, "COMMON"), uids[i]);
+    }
+  }
+  // A mailbox deleted and made again under the same name: a new box.
+  user_->delete_mailbox(names[3]);
+  user_->create_mailbox(names[3]);
+  uint32_t again = Add(names[3], Msg("a@b", "s", "mark3z anew"));
+  EXPECT_THAT(Find(names[3], SearchField::kBody, "mark3z"), ElementsAre(again));
+  EXPECT_THAT(Find(names[4], SearchField::kBody, "mark4z"), ElementsAreArray(uids[4]));
 }
 
 TEST_F(SearchIndexTest, StaleRowsAreDroppedWhenTheyDominate) {
