@@ -384,7 +384,8 @@ TEST_F(SearchIndexTest, OnlyNewMessagesCountTowardsTheSettle) {
 
 // The index keeps its statements prepared, a few per mailbox and at most
 // 256 in all; past that they are dropped and made again. Answers stay
-// exact across the drops, and across a box dropped and made anew.
+// exact across the drops, and for a mailbox deleted and made again under
+// the same name (a new box; the old one waits for garbage collection).
 TEST_F(SearchIndexTest, ManyMailboxesKeepExactAnswersAsKeptStatementsTurnOver) {
   constexpr int kBoxes = 100;  // three statements each per connection: more than 256
   std::vector<std::string> names;
