@@ -1,5 +1,6 @@
 #include "pop3/dot_stuffer.h"
 
+#include <cstring>
 #include <limits>
 
 namespace loft::pop3 {
@@ -13,6 +14,7 @@ DotStuffer::DotStuffer(std::optional<uint64_t> body_lines) {
 }
 
 void DotStuffer::feed(std::string_view in, std::string& out) {
+  if (!limited_) return feed_whole(in, out);
   size_t i = 0;
   while (i < in.size() && !done_) {
     if (line_start_ && in[i] == '.') out.push_back('.');
@@ -29,6 +31,30 @@ void DotStuffer::feed(std::string_view in, std::string& out) {
     line_start_ = nl != std::string_view::npos;
     if (line_start_) end_line();
   }
+}
+
+// RETR counts no lines: only a '.' that starts a line matters, and those
+// are rare, so whole runs between them are copied at once (a search for '.'
+// rather than for each line end: a per-line loop cost 6% of a download).
+void DotStuffer::feed_whole(std::string_view in, std::string& out) {
+  if (in.empty()) return;
+  const char* const begin = in.data();
+  const char* const end = begin + in.size();
+  const char* copied = begin;
+  if (line_start_ && *begin == '.') out.push_back('.');
+  for (const char* p = begin + 1; p < end;) {
+    const char* dot = static_cast<const char*>(std::memchr(p, '.', static_cast<size_t>(end - p)));
+    if (!dot) break;
+    if (dot[-1] == '\n') {
+      out.append(copied, static_cast<size_t>(dot - copied));
+      out.push_back('.');
+      copied = dot;
+    }
+    p = dot + 1;
+  }
+  out.append(copied, static_cast<size_t>(end - copied));
+  last_ = end[-1];
+  line_start_ = last_ == '\n';
 }
 
 void DotStuffer::end_line() {

@@ -30,6 +30,7 @@ class DotStuffer {
   bool done() const { return done_; }
 
  private:
+  void feed_whole(std::string_view in, std::string& out);
   void end_line();
 
   bool limited_ = false;

@@ -38,6 +38,8 @@ class Pop3Session : public net::Session {
   static constexpr size_t kMaxSaslLine = 8 * 1024;  // AUTH lines and SASL responses
   static constexpr size_t kChunk = 64 * 1024;       // message bytes read per offload
   static constexpr size_t kHighWater = 256 * 1024;  // stop producing above this much queued output
+  static constexpr size_t kReadAheadCount = 16;        // messages read ahead per worker trip
+  static constexpr size_t kReadAheadBytes = 256 * 1024;  // and their bytes (at most kChunk of each)
 
  private:
   // What an offloaded job produced: a value, or the error it threw.
@@ -109,6 +111,8 @@ class Pop3Session : public net::Session {
   void start_fetch(size_t index, std::optional<uint64_t> body_lines);
   void read_and_fetch(size_t index, std::optional<uint64_t> body_lines);
   void fetch_opened(size_t index, std::optional<uint64_t> body_lines, Outcome<Opened>& o);
+  struct ReadAhead;
+  void fetch_from_read_ahead(ReadAhead& ra, size_t index, std::optional<uint64_t> body_lines);
   void start_read_ahead(size_t index);
   void fetch_next();
   void fetch_finish();
@@ -156,7 +160,7 @@ class Pop3Session : public net::Session {
   // A message's file opened and its first chunk read, in one worker trip:
   // most messages fit in one chunk, so a RETR costs one trip, not two.
   struct Opened {
-    store::MessageFile file;
+    store::MessageFile file;  // closed (fd -1, size kept) once `first` is all of it
     std::string first;
   };
   static Opened open_and_read(store::UserStore& mail, uint32_t uid);
@@ -172,17 +176,26 @@ class Pop3Session : public net::Session {
   };
   std::shared_ptr<Fetch> fetch_;
 
-  // The next message, opened and read ahead while the client still reads
-  // this one: a client downloading the maildrop in order (RETR 1, RETR 2,
-  // ...) then finds each message ready, without waiting for a worker. At
-  // most one per session, of at most kChunk bytes. Maildir files never
-  // change, so what was read ahead is what RETR would read.
+  // The messages after this one, opened and read ahead while the client
+  // still reads this one: a client downloading the maildrop in order (RETR
+  // 1, RETR 2, ...) then finds each message ready, without waiting for a
+  // worker. One batch per session, of up to kReadAheadCount messages and
+  // kReadAheadBytes in all (at most kChunk of each), opened and read in one
+  // worker trip with one index lookup. Maildir files never change, so what
+  // was read ahead is what RETR would read.
   struct ReadAhead {
-    size_t index;
+    std::vector<size_t> indices;  // the messages of the batch, ascending
     bool done = false;
-    Outcome<Opened> outcome;
-    std::function<void()> then;  // the RETR or TOP waiting for it
+    bool failed = false;  // the whole batch: each RETR then tries on its own
+    std::vector<std::optional<Opened>> opened;  // per index; nullopt: gone, or taken
+    std::function<void()> then;                 // the RETR or TOP waiting for it
+    bool contains(size_t index) const;
+    // The slot of `index` once read, or nullptr (not in the batch, not read
+    // yet, or the batch failed).
+    std::optional<Opened>* slot(size_t index);
   };
+  static std::vector<std::optional<Opened>> open_and_read_batch(store::UserStore& mail,
+                                                                const std::vector<uint32_t>& uids);
   std::shared_ptr<ReadAhead> read_ahead_;
 };
 

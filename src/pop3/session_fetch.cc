@@ -3,6 +3,7 @@
 // (on_output_drained), so that no message is ever held in memory whole.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "pop3/arguments.h"
@@ -10,10 +11,43 @@
 
 namespace loft::pop3 {
 
+namespace {
+
+// What was read is all of the message: its descriptor need not stay open
+// while the message waits in a read-ahead batch.
+void close_when_whole(store::MessageFile& file, const std::string& first) {
+  if (first.size() >= file.size()) file = store::MessageFile(-1, file.size());
+}
+
+}  // namespace
+
 Pop3Session::Opened Pop3Session::open_and_read(store::UserStore& mail, uint32_t uid) {
   Opened o{mail.open_message("INBOX", uid), {}};
   o.first = o.file.read(0, kChunk);
   return o;
+}
+
+std::vector<std::optional<Pop3Session::Opened>> Pop3Session::open_and_read_batch(
+    store::UserStore& mail, const std::vector<uint32_t>& uids) {
+  std::vector<std::optional<store::MessageFile>> files = mail.open_messages("INBOX", uids);
+  std::vector<std::optional<Opened>> out(files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (!files[i]) continue;
+    std::string first = files[i]->read(0, kChunk);
+    close_when_whole(*files[i], first);
+    out[i].emplace(Opened{std::move(*files[i]), std::move(first)});
+  }
+  return out;
+}
+
+bool Pop3Session::ReadAhead::contains(size_t index) const {
+  return std::find(indices.begin(), indices.end(), index) != indices.end();
+}
+
+std::optional<Pop3Session::Opened>* Pop3Session::ReadAhead::slot(size_t index) {
+  if (!done || failed) return nullptr;
+  auto it = std::find(indices.begin(), indices.end(), index);
+  return it == indices.end() ? nullptr : &opened[static_cast<size_t>(it - indices.begin())];
 }
 
 void Pop3Session::cmd_retr(std::string_view args) {
@@ -33,18 +67,24 @@ void Pop3Session::cmd_top(std::string_view args) {
 
 void Pop3Session::start_fetch(size_t index, std::optional<uint64_t> body_lines) {
   begin_async();
-  if (std::shared_ptr<ReadAhead> ra = std::move(read_ahead_); ra && ra->index == index) {
-    // A read ahead that failed is tried again: its error may have passed.
-    if (!ra->done) {
-      ra->then = [this, ra, index, body_lines] {
-        if (ra->outcome.value) return fetch_opened(index, body_lines, ra->outcome);
-        read_and_fetch(index, body_lines);
-      };
-      return;
-    }
-    if (ra->outcome.value) return fetch_opened(index, body_lines, ra->outcome);
-  }
-  read_and_fetch(index, body_lines);
+  std::shared_ptr<ReadAhead> ra = read_ahead_;
+  if (!ra || !ra->contains(index)) return read_and_fetch(index, body_lines);
+  if (ra->done) return fetch_from_read_ahead(*ra, index, body_lines);
+  // Not `ra` itself: the batch would hold itself, and a session closed
+  // before the batch is read would never let it (and its files) go.
+  ra->then = [this, batch = ra.get(), index, body_lines] { fetch_from_read_ahead(*batch, index, body_lines); };
+}
+
+// A message the batch holds is taken out of it (asked for again, it is read
+// anew); one that is gone, or a batch that failed, is tried on its own: the
+// lookup gives the right answer, and a failure may have passed.
+void Pop3Session::fetch_from_read_ahead(ReadAhead& ra, size_t index, std::optional<uint64_t> body_lines) {
+  std::optional<Opened>* slot = ra.slot(index);
+  if (!slot || !*slot) return read_and_fetch(index, body_lines);
+  Outcome<Opened> o;
+  o.value = std::move(**slot);
+  slot->reset();
+  fetch_opened(index, body_lines, o);
 }
 
 void Pop3Session::read_and_fetch(size_t index, std::optional<uint64_t> body_lines) {
@@ -84,16 +124,37 @@ void Pop3Session::fetch_opened(size_t index, std::optional<uint64_t> body_lines,
 }
 
 void Pop3Session::start_read_ahead(size_t index) {
-  if (index >= maildrop_.count() || maildrop_.at(index).deleted || maildrop_.at(index).size > kChunk) return;
+  // The batch in hand is reading it, or holds it still.
+  if (std::shared_ptr<ReadAhead> ra = read_ahead_) {
+    std::optional<Opened>* slot = ra->slot(index);
+    if (ra->done ? slot && *slot : ra->contains(index)) return;
+  }
   auto ra = std::make_shared<ReadAhead>();
-  ra->index = index;
+  std::vector<uint32_t> uids;
+  size_t bytes = 0;
+  for (size_t i = index; i < maildrop_.count() && ra->indices.size() < kReadAheadCount; ++i) {
+    const Maildrop::Message& m = maildrop_.at(i);
+    if (m.deleted) continue;
+    const size_t read = static_cast<size_t>(std::min<uint64_t>(m.size, kChunk));
+    if (!ra->indices.empty() && bytes + read > kReadAheadBytes) break;
+    bytes += read;
+    ra->indices.push_back(i);
+    uids.push_back(m.uid);
+  }
+  if (ra->indices.empty()) {
+    read_ahead_.reset();
+    return;
+  }
   read_ahead_ = ra;
   std::shared_ptr<store::UserStore> mail = mail_;
-  uint32_t uid = maildrop_.at(index).uid;
-  blocking<Opened>(
-      [mail, uid] { return open_and_read(*mail, uid); },
-      [ra](Outcome<Opened>& o) {
-        ra->outcome = std::move(o);
+  blocking<std::vector<std::optional<Opened>>>(
+      [mail, uids = std::move(uids)] { return open_and_read_batch(*mail, uids); },
+      [ra](Outcome<std::vector<std::optional<Opened>>>& o) {
+        if (o.value) {
+          ra->opened = std::move(*o.value);
+        } else {
+          ra->failed = true;
+        }
         ra->done = true;
         if (ra->then) std::exchange(ra->then, nullptr)();
       });

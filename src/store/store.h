@@ -233,6 +233,13 @@ class UserStore {
   // Messages, in UID order (the sequence order of a fresh session).
   virtual std::vector<MessageInfo> list_messages(std::string_view mailbox) = 0;
   virtual MessageFile open_message(std::string_view mailbox, uint32_t uid) = 0;
+  // Several messages of one mailbox opened at once (POP3 reads ahead): one
+  // entry per UID, in the order asked, nullopt for a message that is gone.
+  // Throws for no such mailbox and for errors other than a missing message.
+  // Not pure virtual, so that existing wrappers and test doubles still
+  // compile; the default calls open_message() for each.
+  virtual std::vector<std::optional<MessageFile>> open_messages(std::string_view mailbox,
+                                                                std::span<const uint32_t> uids);
 
   // The message's MIME tree: mime::ParseMessage() of its stored bytes, in
   // mime::Message::Serialize() form (give it to mime::Message::Deserialize),

@@ -72,6 +72,8 @@ class MaildirUserStore : public UserStore {
 
   std::vector<MessageInfo> list_messages(std::string_view mailbox) override;
   MessageFile open_message(std::string_view mailbox, uint32_t uid) override;
+  std::vector<std::optional<MessageFile>> open_messages(std::string_view mailbox,
+                                                        std::span<const uint32_t> uids) override;
   std::string parsed_message(std::string_view mailbox, uint32_t uid) override;
   std::vector<std::pair<uint32_t, std::string>> parsed_messages(std::string_view mailbox,
                                                                 std::span<const uint32_t> uids) override;

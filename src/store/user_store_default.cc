@@ -22,6 +22,22 @@ std::shared_ptr<const MailboxSnapshot> UserStore::snapshot(std::string_view mail
   return snap;
 }
 
+std::vector<std::optional<MessageFile>> UserStore::open_messages(std::string_view mailbox,
+                                                                 std::span<const uint32_t> uids) {
+  if (!mailbox_exists(mailbox)) throw StoreError(ErrorCode::kNotFound, "no such mailbox");
+  std::vector<std::optional<MessageFile>> out;
+  out.reserve(uids.size());
+  for (uint32_t uid : uids) {
+    try {
+      out.emplace_back(open_message(mailbox, uid));
+    } catch (const StoreError& e) {
+      if (e.code() != ErrorCode::kNotFound) throw;
+      out.emplace_back(std::nullopt);
+    }
+  }
+  return out;
+}
+
 std::string UserStore::parsed_message(std::string_view mailbox, uint32_t uid) {
   MessageFile file = open_message(mailbox, uid);
   return mime::ParseMessage(file.read(0, static_cast<size_t>(file.size()))).Serialize();

@@ -143,40 +143,85 @@ TEST_F(Pop3Test, TimeoutDuringStreamingClosesWithoutCorruptingTheAnswer) {
   EXPECT_FALSE(locks_.is_locked("alice"));
 }
 
-// The read-ahead of the next message (session_fetch.cc): a download in
-// order is served without a worker trip per message, and never serves the
-// wrong message, a deleted one, or a failure that has passed.
+// The read-ahead of the next messages (session_fetch.cc): a download in
+// order is served with a worker trip per batch, not per message, and never
+// serves the wrong message, a deleted one, or a failure that has passed.
 class Pop3ReadAheadTest : public Pop3Test {
  protected:
   void SetUp() override {
     Pop3Test::SetUp();
-    for (int i = 1; i <= 3; ++i) {
-      msgs_.push_back("Subject: m" + std::to_string(i) + "\r\n\r\n.body " + std::to_string(i) + "\r\n");
+    add(3);
+  }
+  void add(size_t count, size_t body_size = 0) {
+    while (count-- > 0) {
+      const std::string n = std::to_string(msgs_.size() + 1);
+      msgs_.push_back("Subject: m" + n + "\r\n\r\n.body " + n + "\r\n" + std::string(body_size, 'b') + "\r\n");
       deliver(msgs_.back());
     }
   }
-  std::string answer(int n) const {
+  std::string answer(size_t n) const {
     const std::string& m = msgs_[n - 1];
     return "+OK " + std::to_string(m.size()) + " octets\r\n" + stuffed(m);
   }
   std::vector<std::string> msgs_;
 };
 
-TEST_F(Pop3ReadAheadTest, ADownloadInOrderTakesOneWorkerTripPerMessage) {
+TEST_F(Pop3ReadAheadTest, ADownloadInOrderTakesOneWorkerTripPerBatch) {
   auto c = login();
   const size_t before = c->host.offloads;
   EXPECT_EQ(c->cmd("RETR 1"), answer(1));
-  EXPECT_EQ(c->host.offloads, before + 2);  // message 1, and message 2 read ahead
-  // Message 2 was read before opening failed: it is served all the same.
+  EXPECT_EQ(c->host.offloads, before + 2);  // message 1, and messages 2 and 3 read ahead
+  // Messages 2 and 3 were read before opening failed: served all the same.
   faults_.open = true;
   EXPECT_EQ(c->cmd("RETR 2"), answer(2));
-  EXPECT_EQ(c->host.offloads, before + 3);  // only the read-ahead of 3 (which failed)
-  // The failed read-ahead is tried again, and the failure answered...
-  EXPECT_EQ(c->cmd("RETR 3").rfind("-ERR [SYS/TEMP]", 0), 0u);
-  // ...until it has passed.
-  faults_.open = false;
   EXPECT_EQ(c->cmd("RETR 3"), answer(3));
+  EXPECT_EQ(c->host.offloads, before + 2);
+  // Taken out of the batch: asked for again, a message is read anew.
+  EXPECT_EQ(c->cmd("RETR 2").rfind("-ERR [SYS/TEMP]", 0), 0u);
+  faults_.open = false;
+  EXPECT_EQ(c->cmd("RETR 2"), answer(2));
   EXPECT_EQ(c->cmd("TOP 1 0"), "+OK\r\nSubject: m1\r\n\r\n.\r\n");
+}
+
+TEST_F(Pop3ReadAheadTest, BatchesAreBoundedInCountAndBytes) {
+  add(37);  // 40 small messages: 1, then batches of 16, 16 and 7
+  auto c = login();
+  size_t before = c->host.offloads;
+  for (size_t n = 1; n <= 40; ++n) ASSERT_EQ(c->cmd("RETR " + std::to_string(n)), answer(n)) << n;
+  EXPECT_EQ(c->host.offloads, before + 4);
+  EXPECT_EQ(c->cmd("QUIT").rfind("+OK", 0), 0u);
+
+  // Messages larger than a chunk: a batch reads the first kChunk of each,
+  // so kReadAheadBytes holds 4 of them; each one's rest is a trip of its own.
+  static_assert(Pop3Session::kReadAheadBytes == 4 * Pop3Session::kChunk);
+  add(6, Pop3Session::kChunk + 1000);
+  auto d = login();
+  before = d->host.offloads;
+  for (size_t n = 41; n <= 46; ++n) ASSERT_TRUE(d->cmd("RETR " + std::to_string(n)) == answer(n)) << n;
+  // 41 on its own, batches 42-45 and 46, and a second chunk for each of the six.
+  EXPECT_EQ(d->host.offloads, before + 1 + 2 + 6);
+}
+
+TEST_F(Pop3ReadAheadTest, AFailedBatchLeavesEachMessageToItsOwnRead) {
+  faults_.open_many = true;
+  auto c = login();
+  const size_t before = c->host.offloads;
+  EXPECT_EQ(c->cmd("RETR 1"), answer(1));
+  EXPECT_EQ(c->host.offloads, before + 2);  // message 1, and the batch that failed
+  EXPECT_EQ(c->cmd("RETR 2"), answer(2));
+  EXPECT_EQ(c->host.offloads, before + 4);  // message 2, and a new batch (failed again)
+  faults_.open = true;
+  EXPECT_EQ(c->cmd("RETR 3").rfind("-ERR [SYS/TEMP]", 0), 0u);
+  faults_.open = faults_.open_many = false;
+  EXPECT_EQ(c->cmd("RETR 3"), answer(3));
+}
+
+TEST_F(Pop3ReadAheadTest, AMessageExpungedBeforeItsBatchIsAnsweredAsExpunged) {
+  auto c = login();
+  store_->user("alice")->expunge("INBOX", std::vector<uint32_t>{2});  // by IMAP, say
+  EXPECT_EQ(c->cmd("RETR 1"), answer(1));                              // reads 2 (gone) and 3 ahead
+  EXPECT_EQ(c->cmd("RETR 2"), "-ERR Message 2 expunged.\r\n");
+  EXPECT_EQ(c->cmd("RETR 3"), answer(3));
 }
 
 TEST_F(Pop3ReadAheadTest, PipelinedRetrsWaitForTheReadAhead) {
@@ -187,9 +232,9 @@ TEST_F(Pop3ReadAheadTest, PipelinedRetrsWaitForTheReadAhead) {
 
 TEST_F(Pop3ReadAheadTest, NeverServesAnotherOrADeletedMessage) {
   auto c = login();
-  EXPECT_EQ(c->cmd("RETR 1"), answer(1));  // 2 read ahead
+  EXPECT_EQ(c->cmd("RETR 1"), answer(1));  // 2 and 3 read ahead
   EXPECT_EQ(c->cmd("RETR 3"), answer(3));
-  EXPECT_EQ(c->cmd("RETR 1"), answer(1));  // 2 read ahead again
+  EXPECT_EQ(c->cmd("RETR 1"), answer(1));  // 2 still held
   EXPECT_EQ(c->cmd("DELE 2"), "+OK Marked to be deleted.\r\n");
   EXPECT_EQ(c->cmd("RETR 2").rfind("-ERR", 0), 0u);
   EXPECT_EQ(c->cmd("RSET").rfind("+OK", 0), 0u);

@@ -103,6 +103,24 @@ TEST_F(StoreTest, OpenUnknownUidOrMailboxIsNotFound) {
   EXPECT_STORE_ERROR(user_->list_messages("Nope"), ErrorCode::kNotFound);
 }
 
+// open_messages(): the Maildir backend's one-transaction batch and the
+// default that other backends inherit (open_message() per UID) agree.
+TEST_F(StoreTest, OpenMessagesGivesEachInTheOrderAskedAndNothingForTheGone) {
+  for (const char* body : {"one", "two", "three", "four"}) user_->append("INBOX", message_of(body));
+  user_->expunge("INBOX", std::vector<uint32_t>{2});
+  ForwardingUserStore by_default(user_);
+  for (UserStore* u : {static_cast<UserStore*>(user_.get()), static_cast<UserStore*>(&by_default)}) {
+    const std::vector<uint32_t> uids{4, 2, 1, 9, 4, 3};
+    std::vector<std::optional<MessageFile>> files = u->open_messages("inbox", uids);
+    ASSERT_EQ(files.size(), uids.size());
+    std::vector<std::string> got;
+    for (auto& f : files) got.push_back(f ? f->read(0, static_cast<size_t>(f->size())) : "(gone)");
+    EXPECT_THAT(got, ElementsAre("four", "(gone)", "one", "(gone)", "four", "three"));
+    EXPECT_TRUE(u->open_messages("INBOX", {}).empty());
+    EXPECT_STORE_ERROR(u->open_messages("Nope", uids), ErrorCode::kNotFound);
+  }
+}
+
 TEST_F(StoreTest, InternalDateFlagsAndKeywordsAreStored) {
   NewMessage m = message_of("x", kSeen | kDraft | (1u << 20), {"$Forwarded", "Work"});
   m.internal_date = 1700000000;
