@@ -249,29 +249,26 @@ int IndexDb::step_cached(const char* sql) {
   return s.step_rc();
 }
 
+void IndexDb::run_cached(const char* sql) {
+  int rc = step_cached(sql);
+  check(db_, rc == SQLITE_DONE ? SQLITE_OK : rc, sql);
+}
+
 void IndexDb::begin_write() {
   int rc = step_cached("BEGIN IMMEDIATE");
   if (rc == SQLITE_BUSY) throw StoreError(ErrorCode::kTemporary, "index: locked by another writer");
   check(db_, rc == SQLITE_DONE ? SQLITE_OK : rc, "BEGIN IMMEDIATE");
 }
 
-void IndexDb::begin_read() {
-  int rc = step_cached("BEGIN");
-  check(db_, rc == SQLITE_DONE ? SQLITE_OK : rc, "BEGIN");
-}
+void IndexDb::begin_read() { run_cached("BEGIN"); }
 
 void IndexDb::set_durable(bool durable) {
   if (!fsync_ || durable == durable_) return;
-  const char* sql = durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
-  int rc = step_cached(sql);
-  check(db_, rc == SQLITE_DONE ? SQLITE_OK : rc, sql);
+  run_cached(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   durable_ = durable;
 }
 
-void IndexDb::commit() {
-  int rc = step_cached("COMMIT");
-  check(db_, rc == SQLITE_DONE ? SQLITE_OK : rc, "COMMIT");
-}
+void IndexDb::commit() { run_cached("COMMIT"); }
 
 void IndexDb::rollback() noexcept {
   if (sqlite3_get_autocommit(db_)) return;

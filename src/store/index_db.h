@@ -176,6 +176,7 @@ class IndexDb {
   Stmt prepare(const char* sql);
   void exec(const char* sql);
   int step_cached(const char* sql);  // a cached statement stepped once (step_rc)
+  void run_cached(const char* sql);  // the same, throwing on any error
   void create_schema();
   int schema_version();
 
