@@ -29,6 +29,11 @@ struct MailboxRow {
   uint64_t highest_modseq = 1;
   std::string special_use;
   bool subscribed = false;  // read from the subscriptions table; not written by insert_mailbox
+  // Kept by triggers on messages (schema version 4); read-only here.
+  uint32_t message_count = 0;
+  uint32_t unseen_count = 0;   // without \Seen
+  uint32_t deleted_count = 0;  // with \Deleted
+  uint64_t total_size = 0;
 };
 
 struct MessageRow {
@@ -136,7 +141,11 @@ class IndexDb {
   // The \Deleted messages, UID order, without keywords.
   std::vector<MessageRow> deleted_messages(int64_t mailbox_id);
   std::vector<std::string> files(int64_t mailbox_id);
+  // From the row's counts (kept by triggers, schema version 4): read the
+  // row in the same transaction.
   MailboxStatus status(const MailboxRow& mailbox);
+  // Sets the row's counts from its messages (loft check --repair).
+  void recount(int64_t mailbox_id);
 
   // Cached parse results: mime::Message::Serialize() of the message file.
   // put_tree does nothing when the message row no longer exists; copy_tree

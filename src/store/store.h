@@ -165,7 +165,7 @@ struct CheckFinding {
     kMissingFile,   // a message row whose file is gone
     kSizeMismatch,  // a message row whose size is not its file's size
     kSharedFile,    // two rows of one mailbox naming the same file
-    kCounters,      // UIDNEXT not above every UID, or HIGHESTMODSEQ below a MODSEQ
+    kCounters,      // UIDNEXT not above every UID, HIGHESTMODSEQ below a MODSEQ, or STATUS counts off
     kTombstone,     // an expunge record for a UID that is still present
     kCachedTree,    // a cached MIME tree that cannot be served for its message
     kOrphanFile,    // a file in cur/ no row names, or one left in tmp/ long ago

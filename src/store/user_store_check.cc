@@ -68,6 +68,7 @@ struct MaildirUserStore::MessagePlan {
   std::vector<Item> missing, resized, shared;
   std::vector<std::pair<size_t, uint32_t>> vanished;  // an expunge record of a present UID
   std::optional<size_t> uidnext_finding, modseq_finding;
+  std::optional<size_t> status_finding;  // the row's STATUS counts disagree with its messages
   uint32_t max_uid = 0;     // over rows and expunge records
   uint64_t max_modseq = 0;  // likewise
   // Every finding this plan would repair.
@@ -78,12 +79,13 @@ struct MaildirUserStore::MessagePlan {
     }
     for (const auto& v : vanished) out.push_back(v.first);
     if (uidnext_finding) out.push_back(*uidnext_finding);
+    if (status_finding) out.push_back(*status_finding);
     if (modseq_finding) out.push_back(*modseq_finding);
     return out;
   }
   bool empty() const {
     return missing.empty() && resized.empty() && shared.empty() && vanished.empty() && !uidnext_finding &&
-           !modseq_finding;
+           !modseq_finding && !status_finding;
   }
 };
 
@@ -279,6 +281,22 @@ uint64_t MaildirUserStore::check_messages(const MailboxRow& listed, bool repair,
                               "HIGHESTMODSEQ " + std::to_string(row.highest_modseq) + " is below MODSEQ " +
                                   std::to_string(plan.max_modseq));
   }
+  MailboxRow counted;
+  for (const MessageRow& m : rows) {
+    ++counted.message_count;
+    counted.unseen_count += (m.info.flags & kSeen) == 0;
+    counted.deleted_count += (m.info.flags & kDeleted) != 0;
+    counted.total_size += m.info.size;
+  }
+  if (counted.message_count != row.message_count || counted.unseen_count != row.unseen_count ||
+      counted.deleted_count != row.deleted_count || counted.total_size != row.total_size) {
+    auto counts = [](const MailboxRow& r) {
+      return std::to_string(r.message_count) + " messages, " + std::to_string(r.unseen_count) + " unseen, " +
+             std::to_string(r.deleted_count) + " deleted, " + std::to_string(r.total_size) + " octets";
+    };
+    plan.status_finding =
+        add(Kind::kCounters, 0, "STATUS counts say " + counts(row) + "; the messages are " + counts(counted));
+  }
   if (repair && !plan.empty()) repair_messages(row, plan, found);
   for (CheckFinding& f : found) report.findings.push_back(std::move(f));
   return rows.size();
@@ -370,6 +388,9 @@ void MaildirUserStore::repair_messages(const MailboxRow& row, MessagePlan& plan,
     if (plan.uidnext_finding) done.emplace_back(*plan.uidnext_finding, "UIDNEXT raised to " + std::to_string(uidnext));
     if (plan.modseq_finding) done.emplace_back(*plan.modseq_finding, "HIGHESTMODSEQ raised to " + std::to_string(modseq));
     db_->set_counters(row.id, uidnext, modseq);
+    // Last, so that they count what the repairs above left.
+    db_->recount(row.id);
+    if (plan.status_finding) done.emplace_back(*plan.status_finding, "counts taken again from the messages");
     tx.commit();
   } catch (const StoreError& e) {
     drop_created();

@@ -305,7 +305,7 @@ TEST(StoreMigration, Version1IndexIsUpgradedKeepingEverything) {
   auto store = open_maildir_store(opts);
   auto user = store->user("old");
   IndexSql db(user_dir / "index.sqlite");
-  EXPECT_EQ(db.count("SELECT MAX(version) FROM schema_version"), 3);
+  EXPECT_EQ(db.count("SELECT MAX(version) FROM schema_version"), 4);
   EXPECT_EQ(db.count("SELECT COUNT(*) FROM schema_version"), 1);
   EXPECT_EQ(db.count("SELECT COUNT(*) FROM message_trees"),
             0);  // old rows have none
@@ -346,7 +346,7 @@ TEST(StoreMigration, Version1IndexIsUpgradedKeepingEverything) {
   user = store->user("old");
   EXPECT_EQ(user->list_messages("INBOX").size(), 2u);
   EXPECT_EQ(db.count("SELECT COUNT(*) FROM message_trees"), 3);
-  EXPECT_EQ(db.count("SELECT MAX(version) FROM schema_version"), 3);
+  EXPECT_EQ(db.count("SELECT MAX(version) FROM schema_version"), 4);
 }
 
 TEST(StoreMigration, IndexFromANewerVersionIsRefused) {

@@ -144,7 +144,7 @@ TEST(StoreMigration, Version2SubscriptionFlagsBecomeSubscriptions) {
   auto store = open_maildir_store(opts);
   auto user = store->user("old");
   IndexSql db(user_dir / "index.sqlite");
-  EXPECT_EQ(db.count("SELECT MAX(version) FROM schema_version"), 3);
+  EXPECT_EQ(db.count("SELECT MAX(version) FROM schema_version"), 4);
   EXPECT_EQ(db.count("SELECT COUNT(*) FROM pragma_table_info('mailboxes') WHERE name='subscribed'"), 0);
   EXPECT_THAT(user->list_subscriptions(), ElementsAre("INBOX", "Lists"));
   EXPECT_TRUE(listed_as_subscribed(*user, "Lists"));
@@ -166,7 +166,7 @@ TEST(StoreMigration, NewIndexHasTheSubscriptionsTableOnly) {
   auto store = open_maildir_store(opts);
   store->user("fresh");
   IndexSql db(opts.root / "fresh" / "index.sqlite");
-  EXPECT_EQ(db.count("SELECT MAX(version) FROM schema_version"), 3);
+  EXPECT_EQ(db.count("SELECT MAX(version) FROM schema_version"), 4);
   EXPECT_EQ(db.count("SELECT COUNT(*) FROM subscriptions"), 6);
   EXPECT_EQ(db.count("SELECT COUNT(*) FROM pragma_table_info('mailboxes') WHERE name='subscribed'"), 0);
 }
