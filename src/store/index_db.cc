@@ -238,25 +238,26 @@ IndexDb::IndexDb(const std::filesystem::path& path, bool fsync, Role role) : fsy
     exec("PRAGMA foreign_keys=ON");
     create_schema();
   } catch (...) {
-    for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+    cache_.clear();
     sqlite3_close(db_);
     throw;
   }
 }
 
 IndexDb::~IndexDb() {
-  for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+  cache_.clear();
   sqlite3_close(db_);
 }
 
 void IndexDb::exec(const char* sql) { check(db_, sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), sql); }
 
 Stmt IndexDb::prepare(const char* sql) {
-  auto it = cache_.find(sql);
-  if (it != cache_.end()) return Stmt(it->second);
-  sqlite3_stmt* s = nullptr;
-  check(db_, sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr), sql);
-  cache_.emplace(sql, s);
+  sqlite3_stmt* s = cache_.find(sql);
+  if (!s) {
+    int rc = SQLITE_OK;
+    s = cache_.prepare(db_, sql, sql, &rc);
+    if (!s) fail(db_, sql);
+  }
   return Stmt(s);
 }
 

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -13,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sqlite/statement_cache.h"
 #include "store/store.h"
 
 struct sqlite3;
@@ -190,7 +190,7 @@ class IndexDb {
   int schema_version();
 
   sqlite3* db_ = nullptr;
-  std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address
+  sqlite::StatementCache<const char*> cache_;  // keyed by the SQL literal's address
   const bool fsync_;
   bool durable_;  // the synchronous level now set: FULL when true
 };

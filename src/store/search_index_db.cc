@@ -249,19 +249,14 @@ SearchIndexDb::~SearchIndexDb() {
 }
 
 sqlite3_stmt* SearchIndexDb::kept(const std::string& sql) {
-  auto it = kept_.find(sql);
-  if (it != kept_.end()) return it->second;
-  sqlite3_stmt* s = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
-  if (rc != SQLITE_OK) fail("prepare", rc);
-  kept_.emplace(sql, s);
+  if (sqlite3_stmt* s = kept_.find(sql)) return s;
+  int rc = SQLITE_OK;
+  sqlite3_stmt* s = kept_.prepare(db_, sql, sql, &rc);
+  if (!s) fail("prepare", rc);
   return s;
 }
 
-void SearchIndexDb::drop_kept() {
-  for (auto& [sql, s] : kept_) sqlite3_finalize(s);
-  kept_.clear();
-}
+void SearchIndexDb::drop_kept() { kept_.clear(); }
 
 void SearchIndexDb::Remove(const fs::path& file) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((file.string() + suffix).c_str());

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "sqlite/statement_cache.h"
 #include "store/search_index.h"
 #include "store/search_index_words.h"
 
@@ -117,7 +118,7 @@ class SearchIndexDb {
   [[noreturn]] void fail(const std::string& what, int rc);
 
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> kept_;
+  sqlite::StatementCache<std::string> kept_;
   // Per (box, field), the vocabulary as far as it was read from the file.
   std::map<std::pair<int64_t, int>, Vocabulary> vocab_;
 };
