@@ -3,7 +3,11 @@
 // the migration steps).
 #pragma once
 
+#include <initializer_list>
 #include <string>
+
+#include "index_sql.h"
+#include "store_test_util.h"
 
 namespace loft::store::testing {
 
@@ -64,5 +68,27 @@ inline const std::string kSchemaVersion2 = kSchemaVersion1Tables + R"sql(CREATE 
 );
 INSERT INTO schema_version (version) VALUES (2);
 )sql";
+
+// A user "old" with an index of schema version 2 written by hand, for the
+// migration tests: the Maildir with INBOX and the given mailbox directories
+// (".Lists", ...), and index.sqlite in WAL mode holding kSchemaVersion2 and
+// then `rows` (SQL). The store is opened on `opts` afterwards.
+struct Version2User {
+  Version2User(std::initializer_list<const char*> mailbox_dirs, const std::string& rows) {
+    opts.root = dir.path() / "mail";
+    opts.fsync = false;
+    for (const char* sub : {"cur", "new", "tmp"}) {
+      fs::create_directories(user_dir / "Maildir" / sub);
+      for (const char* box : mailbox_dirs) fs::create_directories(user_dir / "Maildir" / box / sub);
+    }
+    IndexSql db(user_dir / "index.sqlite");
+    db.exec("PRAGMA journal_mode=WAL");
+    db.exec(kSchemaVersion2);
+    db.exec(rows);
+  }
+  TempDir dir;
+  MaildirOptions opts;
+  const fs::path user_dir = dir.path() / "mail" / "old";
+};
 
 }  // namespace loft::store::testing

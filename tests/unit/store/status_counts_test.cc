@@ -118,28 +118,15 @@ TEST_F(StoreTest, StatusCountsFollowEveryKindOfChange) {
 // An index of version 2 (so migrations 3 and 4 both run) with messages in
 // it: the counts are taken from them, and kept from then on.
 TEST(StoreMigration, Version2MessagesAreCountedIntoTheMailboxRows) {
-  TempDir dir;
-  MaildirOptions opts;
-  opts.root = dir.path() / "mail";
-  opts.fsync = false;
-  const fs::path user_dir = opts.root / "old";
-  for (const char* d : {"Maildir/cur", "Maildir/new", "Maildir/tmp", "Maildir/.Lists/cur", "Maildir/.Lists/new",
-                        "Maildir/.Lists/tmp"}) {
-    fs::create_directories(user_dir / d);
-  }
-  {
-    IndexSql db(user_dir / "index.sqlite");
-    db.exec("PRAGMA journal_mode=WAL");
-    db.exec(kSchemaVersion2);
-    db.exec(
-        "INSERT INTO meta VALUES ('last_uidvalidity', 1700000001);"
-        "INSERT INTO mailboxes (id, name, dir, uidvalidity, uidnext, highest_modseq, special_use, subscribed) "
-        "VALUES (1, 'INBOX', '', 1700000000, 5, 9, '', 1), (2, 'Lists', '.Lists', 1700000001, 2, 2, '', 1);"
-        "INSERT INTO messages (mailbox_id, uid, file, size, internal_date, internal_tz, flags, modseq) VALUES "
-        "(1, 1, 'a:2,S', 100, 0, 0, 1, 2), (1, 2, 'b:2,', 20, 0, 0, 0, 3), (1, 4, 'c:2,ST', 3, 0, 0, 9, 9), "
-        "(2, 1, 'd:2,', 7, 0, 0, 0, 2);");
-  }
-  auto store = open_maildir_store(opts);
+  Version2User old({".Lists"},
+                   "INSERT INTO meta VALUES ('last_uidvalidity', 1700000001);"
+                   "INSERT INTO mailboxes "
+                   "(id, name, dir, uidvalidity, uidnext, highest_modseq, special_use, subscribed) "
+                   "VALUES (1, 'INBOX', '', 1700000000, 5, 9, '', 1), (2, 'Lists', '.Lists', 1700000001, 2, 2, '', 1);"
+                   "INSERT INTO messages (mailbox_id, uid, file, size, internal_date, internal_tz, flags, modseq) "
+                   "VALUES (1, 1, 'a:2,S', 100, 0, 0, 1, 2), (1, 2, 'b:2,', 20, 0, 0, 0, 3), "
+                   "(1, 4, 'c:2,ST', 3, 0, 0, 9, 9), (2, 1, 'd:2,', 7, 0, 0, 0, 2);");
+  auto store = open_maildir_store(old.opts);
   auto user = store->user("old");
   MailboxStatus inbox = user->status("INBOX");
   EXPECT_EQ(inbox.messages, 3u);

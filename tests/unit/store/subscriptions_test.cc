@@ -120,30 +120,16 @@ TEST_F(StoreTest, RenameInboxLeavesSubscriptionsAlone) {
   EXPECT_EQ(std::find(subs.begin(), subs.end(), "Old"), subs.end());
 }
 
-
 TEST(StoreMigration, Version2SubscriptionFlagsBecomeSubscriptions) {
-  TempDir dir;
-  MaildirOptions opts;
-  opts.root = dir.path() / "mail";
-  opts.fsync = false;
-  const fs::path user_dir = opts.root / "old";
-  for (const char* d : {"Maildir/cur", "Maildir/new", "Maildir/tmp", "Maildir/.Lists/cur", "Maildir/.Lists/new",
-                        "Maildir/.Lists/tmp", "Maildir/.Quiet/cur", "Maildir/.Quiet/new", "Maildir/.Quiet/tmp"}) {
-    fs::create_directories(user_dir / d);
-  }
-  {
-    IndexSql db(user_dir / "index.sqlite");
-    db.exec("PRAGMA journal_mode=WAL");
-    db.exec(kSchemaVersion2);
-    db.exec(
-        "INSERT INTO meta VALUES ('last_uidvalidity', 1700000002);"
-        "INSERT INTO mailboxes (id, name, dir, uidvalidity, uidnext, highest_modseq, special_use, subscribed) "
-        "VALUES (1, 'INBOX', '', 1700000000, 1, 1, '', 1), (2, 'Lists', '.Lists', 1700000001, 1, 1, '', 1), "
-        "(3, 'Quiet', '.Quiet', 1700000002, 1, 1, '', 0);");
-  }
-  auto store = open_maildir_store(opts);
+  Version2User old({".Lists", ".Quiet"},
+                   "INSERT INTO meta VALUES ('last_uidvalidity', 1700000002);"
+                   "INSERT INTO mailboxes "
+                   "(id, name, dir, uidvalidity, uidnext, highest_modseq, special_use, subscribed) "
+                   "VALUES (1, 'INBOX', '', 1700000000, 1, 1, '', 1), (2, 'Lists', '.Lists', 1700000001, 1, 1, '', 1), "
+                   "(3, 'Quiet', '.Quiet', 1700000002, 1, 1, '', 0);");
+  auto store = open_maildir_store(old.opts);
   auto user = store->user("old");
-  IndexSql db(user_dir / "index.sqlite");
+  IndexSql db(old.user_dir / "index.sqlite");
   EXPECT_EQ(db.count("SELECT MAX(version) FROM schema_version"), 4);
   EXPECT_EQ(db.count("SELECT COUNT(*) FROM pragma_table_info('mailboxes') WHERE name='subscribed'"), 0);
   EXPECT_THAT(user->list_subscriptions(), ElementsAre("INBOX", "Lists"));
@@ -154,7 +140,7 @@ TEST(StoreMigration, Version2SubscriptionFlagsBecomeSubscriptions) {
   user->delete_mailbox("Lists");
   EXPECT_THAT(user->list_subscriptions(), ElementsAre("INBOX", "Lists"));
   user.reset();
-  store = open_maildir_store(opts);
+  store = open_maildir_store(old.opts);
   EXPECT_THAT(store->user("old")->list_subscriptions(), ElementsAre("INBOX", "Lists"));
 }
 
