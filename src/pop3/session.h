@@ -179,7 +179,7 @@ class Pop3Session : public net::Session {
   // The messages after this one, opened and read ahead while the client
   // still reads this one: a client downloading the maildrop in order (RETR
   // 1, RETR 2, ...) then finds each message ready, without waiting for a
-  // worker. One batch per session, of up to kReadAheadCount messages and
+  // worker. One batch per session, of up to read_ahead_count_ messages and
   // kReadAheadBytes in all (at most kChunk of each), opened and read in one
   // worker trip with one index lookup. Maildir files never change, so what
   // was read ahead is what RETR would read.
@@ -197,6 +197,12 @@ class Pop3Session : public net::Session {
   static std::vector<std::optional<Opened>> open_and_read_batch(store::UserStore& mail,
                                                                 const std::vector<uint32_t>& uids);
   std::shared_ptr<ReadAhead> read_ahead_;
+  // How many messages the next batch reads: 1 after a RETR or TOP the
+  // batch did not hold, doubled (up to kReadAheadCount) by each one it did.
+  // A client that reads in order soon gets whole batches; one that reads
+  // newest first, or picks messages, costs one message read ahead per
+  // command, as before batches.
+  size_t read_ahead_count_ = 1;
 };
 
 template <typename Fn>

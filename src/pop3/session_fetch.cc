@@ -68,7 +68,11 @@ void Pop3Session::cmd_top(std::string_view args) {
 void Pop3Session::start_fetch(size_t index, std::optional<uint64_t> body_lines) {
   begin_async();
   std::shared_ptr<ReadAhead> ra = read_ahead_;
-  if (!ra || !ra->contains(index)) return read_and_fetch(index, body_lines);
+  if (!ra || !ra->contains(index)) {
+    read_ahead_count_ = 1;
+    return read_and_fetch(index, body_lines);
+  }
+  read_ahead_count_ = std::min(read_ahead_count_ * 2, kReadAheadCount);
   if (ra->done) return fetch_from_read_ahead(*ra, index, body_lines);
   // Not `ra` itself: the batch would hold itself, and a session closed
   // before the batch is read would never let it (and its files) go.
@@ -132,7 +136,7 @@ void Pop3Session::start_read_ahead(size_t index) {
   auto ra = std::make_shared<ReadAhead>();
   std::vector<uint32_t> uids;
   size_t bytes = 0;
-  for (size_t i = index; i < maildrop_.count() && ra->indices.size() < kReadAheadCount; ++i) {
+  for (size_t i = index; i < maildrop_.count() && ra->indices.size() < read_ahead_count_; ++i) {
     const Maildrop::Message& m = maildrop_.at(i);
     if (m.deleted) continue;
     const size_t read = static_cast<size_t>(std::min<uint64_t>(m.size, kChunk));

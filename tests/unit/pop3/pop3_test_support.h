@@ -34,6 +34,7 @@ using FakeHost = loft::testing::FakeHost;
 struct Faults {
   std::atomic<bool> user{false}, list{false}, store_flags{false}, expunge{false}, open{false};
   std::atomic<bool> open_many{false};  // open_messages() only (the read-ahead's batch)
+  std::atomic<size_t> opened{0};       // messages asked for by open_message(s)
 };
 
 class FaultyUserStore : public store::UserStore {
@@ -53,11 +54,13 @@ class FaultyUserStore : public store::UserStore {
   }
   store::MessageFile open_message(std::string_view m, uint32_t uid) override {
     if (f_.open) throw store::StoreError(store::ErrorCode::kTemporary, "injected open failure");
+    ++f_.opened;
     return real_->open_message(m, uid);
   }
   std::vector<std::optional<store::MessageFile>> open_messages(std::string_view m,
                                                                std::span<const uint32_t> uids) override {
     if (f_.open || f_.open_many) throw store::StoreError(store::ErrorCode::kTemporary, "injected open failure");
+    f_.opened += uids.size();
     return real_->open_messages(m, uids);
   }
   uint32_t append(std::string_view m, const store::NewMessage& msg) override { return real_->append(m, msg); }

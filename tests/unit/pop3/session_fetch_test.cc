@@ -170,36 +170,53 @@ TEST_F(Pop3ReadAheadTest, ADownloadInOrderTakesOneWorkerTripPerBatch) {
   auto c = login();
   const size_t before = c->host.offloads;
   EXPECT_EQ(c->cmd("RETR 1"), answer(1));
-  EXPECT_EQ(c->host.offloads, before + 2);  // message 1, and messages 2 and 3 read ahead
-  // Messages 2 and 3 were read before opening failed: served all the same.
+  EXPECT_EQ(c->host.offloads, before + 2);  // message 1, and message 2 read ahead
+  EXPECT_EQ(c->cmd("RETR 2"), answer(2));
+  EXPECT_EQ(c->host.offloads, before + 3);  // and message 3 (the batch grows: 2, but 3 is the last)
+  // Message 3 was read before opening failed: served all the same.
   faults_.open = true;
-  EXPECT_EQ(c->cmd("RETR 2"), answer(2));
   EXPECT_EQ(c->cmd("RETR 3"), answer(3));
-  EXPECT_EQ(c->host.offloads, before + 2);
+  EXPECT_EQ(c->host.offloads, before + 3);
   // Taken out of the batch: asked for again, a message is read anew.
-  EXPECT_EQ(c->cmd("RETR 2").rfind("-ERR [SYS/TEMP]", 0), 0u);
+  EXPECT_EQ(c->cmd("RETR 3").rfind("-ERR [SYS/TEMP]", 0), 0u);
   faults_.open = false;
-  EXPECT_EQ(c->cmd("RETR 2"), answer(2));
+  EXPECT_EQ(c->cmd("RETR 3"), answer(3));
   EXPECT_EQ(c->cmd("TOP 1 0"), "+OK\r\nSubject: m1\r\n\r\n.\r\n");
 }
 
-TEST_F(Pop3ReadAheadTest, BatchesAreBoundedInCountAndBytes) {
-  add(37);  // 40 small messages: 1, then batches of 16, 16 and 7
+TEST_F(Pop3ReadAheadTest, BatchesGrowToABoundInCountAndBytes) {
+  add(37);  // 40 small messages: 1, then batches of 1, 2, 8, 16 and 12
   auto c = login();
   size_t before = c->host.offloads;
   for (size_t n = 1; n <= 40; ++n) ASSERT_EQ(c->cmd("RETR " + std::to_string(n)), answer(n)) << n;
-  EXPECT_EQ(c->host.offloads, before + 4);
+  EXPECT_EQ(c->host.offloads, before + 6);
   EXPECT_EQ(c->cmd("QUIT").rfind("+OK", 0), 0u);
 
   // Messages larger than a chunk: a batch reads the first kChunk of each,
   // so kReadAheadBytes holds 4 of them; each one's rest is a trip of its own.
   static_assert(Pop3Session::kReadAheadBytes == 4 * Pop3Session::kChunk);
-  add(6, Pop3Session::kChunk + 1000);
+  add(12, Pop3Session::kChunk + 1000);
   auto d = login();
   before = d->host.offloads;
-  for (size_t n = 41; n <= 46; ++n) ASSERT_TRUE(d->cmd("RETR " + std::to_string(n)) == answer(n)) << n;
-  // 41 on its own, batches 42-45 and 46, and a second chunk for each of the six.
-  EXPECT_EQ(d->host.offloads, before + 1 + 2 + 6);
+  for (size_t n = 41; n <= 52; ++n) ASSERT_TRUE(d->cmd("RETR " + std::to_string(n)) == answer(n)) << n;
+  // 41 on its own, batches 42, 43-44, 45-48 and 49-52 (8 would have
+  // been asked for), and a second chunk for each of the twelve.
+  EXPECT_EQ(d->host.offloads, before + 1 + 4 + 12);
+}
+
+TEST_F(Pop3ReadAheadTest, ReadingOutOfOrderReadsOneMessageAhead) {
+  add(7);  // 10 messages, read newest first
+  auto c = login();
+  const size_t before = faults_.opened;
+  for (size_t n = 10; n >= 1; --n) ASSERT_EQ(c->cmd("RETR " + std::to_string(n)), answer(n)) << n;
+  // Each RETR opens its message, and reads the one after it ahead (none after 10).
+  EXPECT_EQ(faults_.opened, before + 10 + 9);
+  // After a run in order (the batch grown to 16; 5-10 held), a jump back
+  // starts again at one.
+  for (size_t n = 1; n <= 5; ++n) ASSERT_EQ(c->cmd("RETR " + std::to_string(n)), answer(n)) << n;
+  const size_t in_order = faults_.opened;
+  EXPECT_EQ(c->cmd("RETR 2"), answer(2));
+  EXPECT_EQ(faults_.opened, in_order + 2);  // 2, and 3 ahead
 }
 
 TEST_F(Pop3ReadAheadTest, AFailedBatchLeavesEachMessageToItsOwnRead) {
