@@ -199,8 +199,9 @@ TEST_F(Pop3ReadAheadTest, BatchesGrowToABoundInCountAndBytes) {
   auto d = login();
   before = d->host.offloads;
   for (size_t n = 41; n <= 52; ++n) ASSERT_TRUE(d->cmd("RETR " + std::to_string(n)) == answer(n)) << n;
-  // 41 on its own, batches 42, 43-44, 45-48 and 49-52 (8 would have
-  // been asked for), and a second chunk for each of the twelve.
+  // 41 on its own, batches 42, 43-44, 45-48 (8 were asked for: the byte
+  // bound stops it at 4) and 49-52, and a second chunk for each of the
+  // twelve.
   EXPECT_EQ(d->host.offloads, before + 1 + 4 + 12);
 }
 
